@@ -1,0 +1,66 @@
+"""Turning bad input into one clear line before Hydra or Lightning print a wall of text."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from importlib import resources
+
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import ChoiceSweep, Override
+from hydra.errors import HydraException
+
+from gan_zoo.errors import ConfigError, GanZooError
+
+CONFIG_PACKAGE = "gan_zoo.conf"
+
+
+def group_options(group: str) -> list[str] | None:
+    """The options of a config group shipped with gan_zoo, or None if it is not one of ours."""
+    folder = resources.files(CONFIG_PACKAGE)
+    for part in group.split("/"):
+        folder = folder / part
+    if not folder.is_dir():
+        return None
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def _values(override: Override) -> Iterator[str]:
+    value = override.value()
+    if isinstance(value, ChoiceSweep):
+        yield from (str(v) for v in value.list)
+    elif isinstance(value, str):
+        yield value
+
+
+def check_group_overrides(args: Sequence[str]) -> None:
+    """Refuse an unknown option of one of our config groups (e.g. objective=wgna), listing the valid ones."""
+    overrides = [a for a in args if not a.startswith("-") and "=" in a]
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except HydraException:
+        return  # Hydra reports malformed overrides itself
+    for override in parsed:
+        group = override.key_or_group
+        if override.is_delete() or group.startswith("hydra/") and group != "hydra/launcher":
+            continue
+        options = group_options(group)
+        if options is None:
+            continue
+        for value in _values(override):
+            if value not in options and value != "null":
+                raise ConfigError(f"unknown {group} '{value}'; choose one of: {', '.join(options)}")
+
+
+def report(error: BaseException) -> None:
+    print(f"gan_zoo: error: {error}", file=sys.stderr, flush=True)
+
+
+def user_error(error: BaseException) -> GanZooError | None:
+    """The GanZooError behind an exception (Hydra's instantiate wraps constructors' errors), if any."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, GanZooError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -1,0 +1,48 @@
+"""Experiment loggers; W&B goes offline by itself when there is no account."""
+
+from __future__ import annotations
+
+import netrc
+import os
+from pathlib import Path
+from typing import Any
+
+from pytorch_lightning.loggers import WandbLogger
+
+from gan_zoo.errors import ConfigError
+
+WANDB_MODES = ("auto", "online", "offline", "disabled")
+
+
+def wandb_api_key_available() -> bool:
+    """True when W&B has credentials: WANDB_API_KEY or an api.wandb.ai entry in ~/.netrc."""
+    if os.environ.get("WANDB_API_KEY"):
+        return True
+    try:
+        hosts = netrc.netrc(os.environ.get("NETRC")).hosts
+    except (FileNotFoundError, netrc.NetrcParseError, OSError):
+        return False
+    return any("wandb" in host for host in hosts)
+
+
+def resolve_wandb_mode(mode: str) -> str:
+    """`auto`: WANDB_MODE if set, else online with credentials and offline without (never prompts)."""
+    if mode not in WANDB_MODES:
+        raise ConfigError(f"logger.wandb.mode must be one of {', '.join(WANDB_MODES)} (got {mode!r})")
+    if mode != "auto":
+        return mode
+    env_mode = os.environ.get("WANDB_MODE")
+    if env_mode in ("online", "offline", "disabled", "dryrun", "run"):
+        return "offline" if env_mode == "dryrun" else "online" if env_mode == "run" else env_mode
+    return "online" if wandb_api_key_available() else "offline"
+
+
+def wandb_logger(save_dir: str, mode: str = "auto", **kwargs: Any) -> WandbLogger:
+    """A Lightning WandbLogger writing under save_dir, in the resolved mode."""
+    resolved = resolve_wandb_mode(mode)
+    if resolved == "online" and not wandb_api_key_available():
+        raise ConfigError("logger.wandb.mode=online needs W&B credentials: run `wandb login` or set WANDB_API_KEY, "
+                          "or use logger.wandb.mode=offline")
+    Path(save_dir).mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("WANDB_SILENT", "true")
+    return WandbLogger(save_dir=save_dir, offline=resolved == "offline", mode=resolved, **kwargs)

@@ -1,0 +1,180 @@
+"""GANModule: one LightningModule for every objective × Lipschitz strategy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch import Tensor, nn
+from torch.optim import Optimizer
+
+from gan_zoo.errors import NonFiniteLossError
+from gan_zoo.lipschitz.base import LipschitzStrategy
+from gan_zoo.lipschitz.gradients import gradient_norms, interpolate, per_sample_uniform
+from gan_zoo.nets.base import Critic, Generator, Scored
+from gan_zoo.objectives.base import Objective
+from gan_zoo.schedule import CriticSchedule
+
+OptimizerFactory = Callable[[Iterable[nn.Parameter]], Optimizer]
+
+NAN_HINTS = ("lower the learning rates, lower the penalty weight (lipschitz.lambda_), "
+             "or add a Lipschitz strategy if the objective is wgan")
+
+
+class GANModule(pl.LightningModule):
+    """Adversarial training with manual optimization (WGAN Algorithm 1).
+
+    Each training batch is one critic update on a fresh real batch and fresh noise; after the
+    schedule's number of critic updates, one generator update. The objective supplies both losses
+    and the Lipschitz strategy its hooks; the module treats every pair the same way.
+    Progress is counted in generator iterations (`gen_iter`), which is also the logging x-axis.
+    """
+
+    def __init__(self, generator: Generator, critic: Critic, objective: Objective, lipschitz: LipschitzStrategy,
+                 generator_optimizer: OptimizerFactory, critic_optimizer: OptimizerFactory,
+                 schedule: CriticSchedule, val_seed: int = 1234, check_finite_every: int = 1,
+                 diagnostics_every: int = 50) -> None:
+        super().__init__()
+        objective.check_critic(critic)
+        self.generator = generator
+        self.critic = lipschitz.prepare_critic(critic)
+        self.objective = objective
+        self.lipschitz = lipschitz
+        self.generator_optimizer = generator_optimizer
+        self.critic_optimizer = critic_optimizer
+        self.schedule = schedule
+        self.val_seed = val_seed
+        self.check_finite_every = check_finite_every
+        self.diagnostics_every = diagnostics_every
+        self.automatic_optimization = False
+        # Progress, stored in checkpoints.
+        self.gen_iter = 0
+        self.critic_steps = 0  # all critic updates, pre-training included
+        self.phase = 0  # critic updates since the last generator update
+
+    # ----------------------------------------------------------------------------------- set-up
+    def configure_optimizers(self) -> list[Optimizer]:
+        return [self.generator_optimizer(self.generator.parameters()),
+                self.critic_optimizer(self.critic.parameters())]
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["gan_zoo_progress"] = {"gen_iter": self.gen_iter, "critic_steps": self.critic_steps,
+                                          "phase": self.phase}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        progress = checkpoint["gan_zoo_progress"]
+        self.gen_iter, self.critic_steps, self.phase = progress["gen_iter"], progress["critic_steps"], progress["phase"]
+
+    # -------------------------------------------------------------------------------- training
+    def training_step(self, real: Tensor, batch_idx: int) -> None:
+        log_now = self._logging_now()
+        if self.critic_steps < self.schedule.pretrain_steps:
+            self._pretrain_step(real, log_now)
+        else:
+            self._critic_step(real, log_now)
+            self.phase += 1
+            if self.phase == self.schedule.critic_iters(self.gen_iter):
+                self._generator_step(real.shape[0])
+                self.phase = 0
+                self.gen_iter += 1
+        if log_now:
+            self._log_progress()
+
+    def _critic_step(self, real: Tensor, log_now: bool) -> None:
+        _, critic_opt = self.optimizers()
+        with torch.no_grad():
+            fake = self.generator(self.generator.sample_noise(real.shape[0], self.device))
+        with self.lipschitz.forward_context(self.critic):
+            real_scored, fake_scored = Scored.of(self.critic, real), Scored.of(self.critic, fake)
+            terms = self.objective.critic_loss(real_scored, fake_scored)
+            penalty = self.lipschitz.penalty(self.critic, real_scored, fake_scored)
+            loss = sum(terms.values()) + sum(penalty.terms.values(), torch.zeros((), device=self.device))
+            self._check_finite("critic", {**terms, **penalty.terms})
+            critic_opt.zero_grad(set_to_none=True)
+            self.manual_backward(loss)
+            critic_opt.step()
+        self.lipschitz.after_critic_step(self.critic)
+
+        if log_now:
+            w_estimate = real_scored.score.detach().mean() - fake_scored.score.detach().mean()
+            grad_norms = penalty.grad_norms
+            if grad_norms is None and self.critic_steps % self.diagnostics_every == 0:
+                grad_norms = self._grad_norms_at_interpolates(real, fake)
+            metrics = {"train/critic_loss": loss.detach(), "train/w_estimate": w_estimate,
+                       **{f"train/critic/{k}": v.detach() for k, v in terms.items()},
+                       **{f"train/penalty/{k}": v.detach() for k, v in penalty.terms.items()}}
+            if grad_norms is not None:
+                grad_norms = grad_norms.detach()
+                metrics.update({"train/grad_norm_mean": grad_norms.mean(), "train/grad_norm_max": grad_norms.max()})
+            self.log_dict(metrics)
+            self.log("w_est", w_estimate, prog_bar=True, logger=False)
+            self.log("loss_d", loss.detach(), prog_bar=True, logger=False)
+        self.critic_steps += 1
+
+    def _generator_step(self, batch_size: int) -> None:
+        generator_opt, _ = self.optimizers()
+        self.toggle_optimizer(generator_opt)  # no gradients for the critic's weights
+        fake = self.generator(self.generator.sample_noise(batch_size, self.device))
+        with self.lipschitz.forward_context(self.critic):
+            terms = self.objective.generator_loss(Scored.of(self.critic, fake))
+            loss = sum(terms.values())
+            self._check_finite("generator", terms)
+            generator_opt.zero_grad(set_to_none=True)
+            self.manual_backward(loss)
+            generator_opt.step()
+        self.untoggle_optimizer(generator_opt)
+        self.log_dict({"train/generator_loss": loss.detach(),
+                       **{f"train/generator/{k}": v.detach() for k, v in terms.items()}})
+        self.log("loss_g", loss.detach(), prog_bar=True, logger=False)
+
+    def _pretrain_step(self, real: Tensor, log_now: bool) -> None:
+        _, critic_opt = self.optimizers()
+        terms = self.objective.pretrain_loss(Scored.of(self.critic, real))
+        loss = sum(terms.values())
+        self._check_finite("pretrain", terms)
+        critic_opt.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        critic_opt.step()
+        self.lipschitz.after_critic_step(self.critic)
+        if log_now:
+            self.log("train/pretrain_loss", loss.detach())
+        self.critic_steps += 1
+
+    def _grad_norms_at_interpolates(self, real: Tensor, fake: Tensor) -> Tensor:
+        """‖∇D‖ at random interpolates, measured (not trained on) for strategies without penalty points."""
+        with self.lipschitz.forward_context(self.critic):
+            return gradient_norms(self.critic, interpolate(real, fake, per_sample_uniform(real)), create_graph=False)
+
+    # ------------------------------------------------------------------------------ validation
+    def validation_step(self, real: Tensor, batch_idx: int) -> None:
+        """Ŵ = E[D(x)] − E[D(G(z))] on held-out real data with fixed noise (WGAN-GP Fig. 5b)."""
+        rng = torch.Generator(device=self.device).manual_seed(self.val_seed + batch_idx)
+        z = torch.randn(real.shape[0], self.generator.z_dim, generator=rng, device=self.device)
+        w_estimate = self.critic(real).score.mean() - self.critic(self.generator(z)).score.mean()
+        self.log("val/w_estimate", w_estimate, batch_size=real.shape[0], prog_bar=True)
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_progress()
+
+    # --------------------------------------------------------------------------------- helpers
+    def _logging_now(self) -> bool:
+        # The same cadence as Lightning's own flush (every log_every_n_steps training batches).
+        return (self.critic_steps + 1) % max(self.trainer.log_every_n_steps, 1) == 0
+
+    def _log_progress(self) -> None:
+        """Completed generator iterations: a metric, and the x-axis of every logged metric."""
+        self.log("gen_iter", float(self.gen_iter), prog_bar=True)
+        self.log("step", float(self.gen_iter))
+
+    def _check_finite(self, phase: str, terms: dict[str, Tensor]) -> None:
+        if self.critic_steps % self.check_finite_every:
+            return
+        values = torch.stack([v.detach().float() for v in terms.values()])
+        finite = torch.isfinite(values)
+        if not bool(finite.all()):
+            name = list(terms)[int((~finite).nonzero()[0])]
+            raise NonFiniteLossError(
+                f"non-finite {phase} loss term '{name}' ({values[int((~finite).nonzero()[0])].item()}) at generator "
+                f"iteration {self.gen_iter}: {NAN_HINTS}")

@@ -1,0 +1,88 @@
+"""The contracts every generator and critic follows."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from gan_zoo.errors import require
+
+
+class CriticOutput(NamedTuple):
+    """What a critic says about a batch.
+
+    score: (N,) — higher means "more real" for every critic, including energy-based ones
+        (an autoencoder critic scores −energy), so E[score(x)] − E[score(G(z))] is always the
+        Wasserstein-style estimate.
+    features: (N, F) — the penultimate activations D_(x) (CT-GAN's consistency term) or, for an
+        autoencoder critic, the encoder code S (EBGAN's pulling-away term).
+    """
+
+    score: Tensor
+    features: Tensor
+
+
+class Scored(NamedTuple):
+    """A batch x together with the critic's output on it, as objectives and penalties receive it."""
+
+    x: Tensor
+    score: Tensor
+    features: Tensor
+
+    @classmethod
+    def of(cls, critic: nn.Module, x: Tensor) -> Scored:
+        return cls(x, *critic(x))
+
+
+class Generator(nn.Module):
+    """Maps noise z ~ N(0, I_{z_dim}) to samples of shape `data_shape`."""
+
+    z_dim: int
+    data_shape: tuple[int, ...]
+
+    def sample_noise(self, n: int, device: torch.device | None = None) -> Tensor:
+        return torch.randn(n, self.z_dim, device=device)
+
+
+class Critic(nn.Module):
+    """Maps a batch of samples to a CriticOutput."""
+
+    data_shape: tuple[int, ...]
+
+    def forward(self, x: Tensor) -> CriticOutput:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class AutoencoderCritic(Critic):
+    """A critic whose score is minus the reconstruction energy ‖Dec(Enc(x)) − x‖₂ (EBGAN)."""
+
+    def encode(self, x: Tensor) -> Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def decode(self, code: Tensor) -> Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def forward(self, x: Tensor) -> CriticOutput:
+        code = self.encode(x)
+        energy = (self.decode(code) - x).flatten(1).norm(dim=1)
+        return CriticOutput(-energy, code)
+
+
+NORMS = ("none", "layer", "batch")
+
+
+def norm_layer(kind: str, width: int) -> nn.Module:
+    """The normalisation after a hidden layer: none, layer norm, or batch norm."""
+    require(kind in NORMS, f"model norm must be one of {', '.join(NORMS)} (got {kind!r})")
+    if kind == "layer":
+        return nn.LayerNorm(width)
+    if kind == "batch":
+        return nn.BatchNorm1d(width)
+    return nn.Identity()
+
+
+def check_sizes(**sizes: float) -> None:
+    for name, value in sizes.items():
+        require(value >= 1, f"model {name} must be >= 1 (got {value})")

@@ -1,0 +1,109 @@
+"""The training entry point: `python -m gan_zoo.train` or `gan-zoo-train`, configured by Hydra."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import hydra
+import pytorch_lightning as pl
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from gan_zoo.cli import check_group_overrides, report, user_error
+from gan_zoo.errors import ConfigError, GanZooError, require
+from gan_zoo.module import GANModule
+from gan_zoo.schedule import CriticSchedule, TrainingPlan
+
+METRICS_FILE = "metrics.json"
+
+
+def validate_config(cfg: DictConfig) -> None:
+    """Checks that no single constructor can make: values that span config groups."""
+    for net in ("generator", "critic"):
+        lr = cfg.optim[net].get("lr")
+        require(lr is None or lr > 0, f"optim.{net}.lr must be > 0 (got {lr})")
+    require(cfg.check_finite_every >= 0, f"check_finite_every must be >= 0 (got {cfg.check_finite_every})")
+
+
+def build(cfg: DictConfig) -> tuple[GANModule, pl.LightningDataModule, TrainingPlan]:
+    """The module, data and plan a config describes (everything through Hydra `_target_`s)."""
+    validate_config(cfg)
+    datamodule = instantiate(cfg.data)
+    objective = instantiate(cfg.objective)
+    schedule = CriticSchedule(n_critic=cfg.n_critic, wgan_warmup=cfg.wgan_warmup,
+                              pretrain_steps=objective.pretrain_steps)
+    plan = TrainingPlan(schedule, gen_iters=cfg.gen_iters, eval_every=cfg.eval_every)
+    datamodule.set_plan(plan)
+    module = GANModule(
+        generator=instantiate(cfg.model.generator, data_shape=datamodule.data_shape),
+        critic=instantiate(cfg.model.critic, data_shape=datamodule.data_shape),
+        objective=objective,
+        lipschitz=instantiate(cfg.lipschitz),
+        generator_optimizer=instantiate(cfg.optim.generator),
+        critic_optimizer=instantiate(cfg.optim.critic),
+        schedule=schedule,
+        val_seed=cfg.data.get("val_seed", 1234),
+        check_finite_every=cfg.check_finite_every or sys.maxsize,
+    )
+    return module, datamodule, plan
+
+
+def _scalar(value: Any) -> float:
+    return float(value.item() if isinstance(value, torch.Tensor) else value)
+
+
+def train(cfg: DictConfig) -> float:
+    """Train one configuration; write metrics.json to the run folder; return cfg.optimized_metric."""
+    started = time.perf_counter()
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    module, datamodule, plan = build(cfg)
+    loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
+    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
+    trainer: pl.Trainer = instantiate(cfg.trainer, logger=loggers or False, callbacks=callbacks,
+                                      max_epochs=plan.num_epochs)
+    for logger in loggers:
+        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+    trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.ckpt_path)
+
+    metrics = {k: _scalar(v) for k, v in trainer.callback_metrics.items() if k not in ("step",)}
+    metrics.update(gen_iter=module.gen_iter, critic_steps=module.critic_steps,
+                   wall_time_s=round(time.perf_counter() - started, 3))
+    output = Path(cfg.output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    (output / METRICS_FILE).write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    value = metrics.get(cfg.optimized_metric)
+    if value is None:
+        raise ConfigError(f"optimized_metric '{cfg.optimized_metric}' was not logged; "
+                          f"choose one of: {', '.join(sorted(metrics))}")
+    return value if math.isfinite(value) else float("nan")
+
+
+@hydra.main(version_base="1.3", config_path="pkg://gan_zoo.conf", config_name="train")
+def _hydra_main(cfg: DictConfig) -> float:
+    try:
+        return train(cfg)
+    except Exception as error:  # noqa: BLE001 - user errors become one line, the rest propagate
+        cause = user_error(error)
+        if cause is None:
+            raise
+        report(cause)
+        sys.exit(cause.exit_code)
+
+
+def main() -> None:
+    try:
+        check_group_overrides(sys.argv[1:])
+    except GanZooError as error:
+        report(error)
+        sys.exit(error.exit_code)
+    _hydra_main()
+
+
+if __name__ == "__main__":
+    main()

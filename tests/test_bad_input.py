@@ -1,0 +1,54 @@
+"""Bad input: one clear line on stderr, a non-zero exit, no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import FAST, run_train
+
+CASES = [
+    (["objective=wgna"], 2,
+     "unknown objective 'wgna'; choose one of: ebgan, hinge, loss_sensitive, lsgan, minimax, nsgan, wgan"),
+    (["lipschitz=foo"], 2, "unknown lipschitz 'foo'; choose one of: clip, ct, dragan, gp, lp, none, r1, sn"),
+    (["data=mnist_typo"], 2, "unknown data 'mnist_typo'; choose one of: 25gaussians, 8gaussians,"),
+    (["lipschitz.lambda_=-1"], 2, "lipschitz.lambda_ must be >= 0 (got -1)"),
+    (["lipschitz=lp", "lipschitz.lambda_=-0.5"], 2, "lipschitz.lambda_ must be >= 0 (got -0.5)"),
+    (["lipschitz=clip", "lipschitz.c=0"], 2, "lipschitz.c must be > 0 (got 0)"),
+    (["lipschitz=clip", "lipschitz.c=-0.01"], 2, "lipschitz.c must be > 0 (got -0.01)"),
+    (["n_critic=0"], 2, "n_critic must be >= 1 (got 0)"),
+    (["optim.critic.lr=0"], 2, "optim.critic.lr must be > 0 (got 0)"),
+    (["optim.generator.lr=-1e-4"], 2, "optim.generator.lr must be > 0 (got -0.0001)"),
+    (["objective=ebgan"], 2, "objective=ebgan needs an autoencoder critic, got MLPCritic: use model=mlp_autoencoder"),
+    (["model.critic.norm=batch"], 2,
+     "lipschitz=gp with batch norm in the critic is refused: batch norm breaks the per-sample gradient penalty "
+     "(WGAN-GP §4)"),
+    (["lipschitz=r1", "model.critic.norm=batch"], 2, "lipschitz=r1 with batch norm in the critic is refused"),
+    (["lipschitz=ct", "lipschitz.critic_dropout=0"], 2, "lipschitz.critic_dropout must be in (0, 1) (got 0)"),
+    (["objective=wgan", "lipschitz=none", "optim.critic.lr=1e30", "optim.generator.lr=1e30"], 3,
+     "non-finite critic loss term 'real' (nan) at generator iteration 0: lower the learning rates"),
+]
+
+
+@pytest.mark.parametrize(("args", "exit_code", "message"), CASES, ids=[" ".join(c[0]) for c in CASES])
+def test_bad_input_gets_one_clear_line(tmp_path: Path, args: list[str], exit_code: int, message: str) -> None:
+    result = run_train([*FAST, "logger=none", *args], tmp_path / "run")
+    assert result.returncode == exit_code, result.stderr[-2000:]
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("gan_zoo: error: ")
+    assert message in last_line
+    assert "Traceback" not in result.stderr
+
+
+def test_gradient_penalty_with_batch_norm_can_be_forced(tmp_path: Path) -> None:
+    result = run_train([*FAST, "logger=none", "model.critic.norm=batch", "lipschitz.allow_batchnorm=true"],
+                       tmp_path / "run")
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_a_bad_value_in_a_sweep_is_reported_before_any_job_runs(tmp_path: Path) -> None:
+    result = run_train([*FAST, "logger=none", "lipschitz=gp,fp"], tmp_path / "sweep", multirun=True)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "gan_zoo: error: unknown lipschitz 'fp'; choose one of: clip, ct, dragan, gp, lp, none, r1, sn")
+    assert not (tmp_path / "sweep").exists()
