@@ -148,3 +148,18 @@ def test_every_experiment_config_runs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     for job in range(len(experiments)):
         assert read_metrics(sweep / str(job))["gen_iter"] == 2
+
+
+def test_sweep_over_the_clip_value_reaches_the_strategy(tmp_path: Path) -> None:
+    sweep = tmp_path / "clip"
+    result = run_train([*FAST, "logger=none", "objective=wgan", "lipschitz=clip", "optim=rmsprop",
+                        "lipschitz.c=0.001,0.1", "seed=0,1"], sweep, multirun=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    by_c: dict[float, list[float]] = {}
+    for job in sorted(p for p in sweep.iterdir() if p.name.isdigit()):
+        c = float(next(line for line in (job / ".hydra" / "overrides.yaml").read_text().splitlines()
+                       if "lipschitz.c=" in line).split("=")[1])
+        by_c.setdefault(c, []).append(read_metrics(job)["train/grad_norm_max"])
+    assert sorted(by_c) == [0.001, 0.1] and all(len(v) == 2 for v in by_c.values())
+    # a critic clipped to ±0.001 is orders of magnitude flatter than one clipped to ±0.1
+    assert max(by_c[0.001]) * 100 < min(by_c[0.1])

@@ -42,8 +42,8 @@ def check_group_overrides(args: Sequence[str]) -> None:
         return  # Hydra reports malformed overrides itself
     for override in parsed:
         group = override.key_or_group
-        if override.is_delete() or group.startswith("hydra/") and group != "hydra/launcher":
-            continue
+        if override.is_delete() or group.startswith("hydra"):
+            continue  # Hydra's own groups (launchers, sweepers) span several packages: Hydra checks them
         options = group_options(group)
         if options is None:
             continue

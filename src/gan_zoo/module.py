@@ -90,7 +90,7 @@ class GANModule(pl.LightningModule):
             real_scored, fake_scored = Scored.of(self.critic, real), Scored.of(self.critic, fake)
             terms = self.objective.critic_loss(real_scored, fake_scored)
             penalty = self.lipschitz.penalty(self.critic, real_scored, fake_scored)
-            loss = sum(terms.values()) + sum(penalty.terms.values(), torch.zeros((), device=self.device))
+            loss = sum([*terms.values(), *penalty.terms.values()])
             self._check_finite("critic", {**terms, **penalty.terms})
             critic_opt.zero_grad(set_to_none=True)
             self.manual_backward(loss)
@@ -150,10 +150,15 @@ class GANModule(pl.LightningModule):
     # ------------------------------------------------------------------------------ validation
     def validation_step(self, real: Tensor, batch_idx: int) -> None:
         """Ŵ = E[D(x)] − E[D(G(z))] on held-out real data with fixed noise (WGAN-GP Fig. 5b)."""
-        rng = torch.Generator(device=self.device).manual_seed(self.val_seed + batch_idx)
-        z = torch.randn(real.shape[0], self.generator.z_dim, generator=rng, device=self.device)
-        w_estimate = self.critic(real).score.mean() - self.critic(self.generator(z)).score.mean()
+        fake = self.sample(real.shape[0], seed=self.val_seed + batch_idx)
+        w_estimate = self.critic(real).score.mean() - self.critic(fake).score.mean()
         self.log("val/w_estimate", w_estimate, batch_size=real.shape[0], prog_bar=True)
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int) -> Tensor:
+        """n generator samples from noise fixed by seed (the same samples at every validation)."""
+        rng = torch.Generator(device=self.device).manual_seed(seed)
+        return self.generator(torch.randn(n, self.generator.z_dim, generator=rng, device=self.device))
 
     def on_validation_epoch_end(self) -> None:
         self._log_progress()
