@@ -163,3 +163,13 @@ def test_sweep_over_the_clip_value_reaches_the_strategy(tmp_path: Path) -> None:
     assert sorted(by_c) == [0.001, 0.1] and all(len(v) == 2 for v in by_c.values())
     # a critic clipped to ±0.001 is orders of magnitude flatter than one clipped to ±0.1
     assert max(by_c[0.001]) * 100 < min(by_c[0.1])
+
+
+def test_gradient_norms_are_measured_for_strategies_without_penalty_points(tmp_path: Path) -> None:
+    # logging every 4th critic step: the norms must be measured on exactly those steps
+    result = run_train([*FAST, "lipschitz=sn", "objective=hinge", "trainer.log_every_n_steps=4"], tmp_path / "run")
+    assert result.returncode == 0, result.stderr[-3000:]
+    import csv
+
+    rows = [r for r in csv.DictReader((tmp_path / "run" / "csv" / "metrics.csv").open()) if r["train/critic_loss"]]
+    assert len(rows) == 2 and all(float(r["train/grad_norm_max"]) > 0 for r in rows)

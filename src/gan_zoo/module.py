@@ -34,8 +34,7 @@ class GANModule(pl.LightningModule):
 
     def __init__(self, generator: Generator, critic: Critic, objective: Objective, lipschitz: LipschitzStrategy,
                  generator_optimizer: OptimizerFactory, critic_optimizer: OptimizerFactory,
-                 schedule: CriticSchedule, val_seed: int = 1234, check_finite_every: int = 1,
-                 diagnostics_every: int = 50) -> None:
+                 schedule: CriticSchedule, val_seed: int = 1234, check_finite_every: int = 1) -> None:
         super().__init__()
         objective.check_critic(critic)
         self.generator = generator
@@ -47,7 +46,6 @@ class GANModule(pl.LightningModule):
         self.schedule = schedule
         self.val_seed = val_seed
         self.check_finite_every = check_finite_every
-        self.diagnostics_every = diagnostics_every
         self.automatic_optimization = False
         # Progress, stored in checkpoints.
         self.gen_iter = 0
@@ -92,15 +90,13 @@ class GANModule(pl.LightningModule):
             penalty = self.lipschitz.penalty(self.critic, real_scored, fake_scored)
             loss = sum([*terms.values(), *penalty.terms.values()])
             self._check_finite("critic", {**terms, **penalty.terms})
-            critic_opt.zero_grad(set_to_none=True)
-            self.manual_backward(loss)
-            critic_opt.step()
+            self._optimize(critic_opt, loss)
         self.lipschitz.after_critic_step(self.critic)
 
         if log_now:
             w_estimate = real_scored.score.detach().mean() - fake_scored.score.detach().mean()
             grad_norms = penalty.grad_norms
-            if grad_norms is None and self.critic_steps % self.diagnostics_every == 0:
+            if grad_norms is None:  # measured only on logging steps, never trained on
                 grad_norms = self._grad_norms_at_interpolates(real, fake)
             metrics = {"train/critic_loss": loss.detach(), "train/w_estimate": w_estimate,
                        **{f"train/critic/{k}": v.detach() for k, v in terms.items()},
@@ -121,9 +117,7 @@ class GANModule(pl.LightningModule):
             terms = self.objective.generator_loss(Scored.of(self.critic, fake))
             loss = sum(terms.values())
             self._check_finite("generator", terms)
-            generator_opt.zero_grad(set_to_none=True)
-            self.manual_backward(loss)
-            generator_opt.step()
+            self._optimize(generator_opt, loss)
         self.untoggle_optimizer(generator_opt)
         self.log_dict({"train/generator_loss": loss.detach(),
                        **{f"train/generator/{k}": v.detach() for k, v in terms.items()}})
@@ -134,13 +128,16 @@ class GANModule(pl.LightningModule):
         terms = self.objective.pretrain_loss(Scored.of(self.critic, real))
         loss = sum(terms.values())
         self._check_finite("pretrain", terms)
-        critic_opt.zero_grad(set_to_none=True)
-        self.manual_backward(loss)
-        critic_opt.step()
+        self._optimize(critic_opt, loss)
         self.lipschitz.after_critic_step(self.critic)
         if log_now:
             self.log("train/pretrain_loss", loss.detach())
         self.critic_steps += 1
+
+    def _optimize(self, optimizer: Optimizer, loss: Tensor) -> None:
+        optimizer.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        optimizer.step()
 
     def _grad_norms_at_interpolates(self, real: Tensor, fake: Tensor) -> Tensor:
         """‖∇D‖ at random interpolates, measured (not trained on) for strategies without penalty points."""
@@ -174,7 +171,7 @@ class GANModule(pl.LightningModule):
         self.log("step", float(self.gen_iter))
 
     def _check_finite(self, phase: str, terms: dict[str, Tensor]) -> None:
-        if self.critic_steps % self.check_finite_every:
+        if not self.check_finite_every or self.critic_steps % self.check_finite_every:
             return
         values = torch.stack([v.detach().float() for v in terms.values()])
         finite = torch.isfinite(values)

@@ -49,7 +49,7 @@ def build(cfg: DictConfig) -> tuple[GANModule, pl.LightningDataModule, TrainingP
         critic_optimizer=instantiate(cfg.optim.critic),
         schedule=schedule,
         val_seed=cfg.data.get("val_seed", 1234),
-        check_finite_every=cfg.check_finite_every or sys.maxsize,
+        check_finite_every=cfg.check_finite_every,
     )
     return module, datamodule, plan
 

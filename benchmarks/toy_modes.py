@@ -1,0 +1,133 @@
+"""Mode coverage and exact W1 of ten objective × Lipschitz pairs on ring and grid, beside PacGAN Table 1.
+
+Each pair runs as one Hydra multirun over data × seeds (the real entry point, basic launcher) and the table
+is built from every run's metrics.json. Example (the committed table in docs/benchmarks.md):
+
+    python benchmarks/toy_modes.py --gen-iters 1000 --seeds 5 --out docs/toy_modes.md
+
+`--collect DIR` rebuilds the table from an earlier run folder without training; `--device cuda` trains on a GPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+PAIRS: dict[str, list[str]] = {
+    "NS-GAN": ["objective=nsgan", "lipschitz=none"],
+    "LSGAN": ["objective=lsgan", "lipschitz=none"],
+    "WGAN + clip": ["objective=wgan", "lipschitz=clip", "optim=rmsprop"],
+    "WGAN + GP": ["objective=wgan", "lipschitz=gp"],
+    "WGAN + LP": ["objective=wgan", "lipschitz=lp"],
+    "NS-GAN + DRAGAN": ["objective=nsgan", "lipschitz=dragan"],
+    "hinge + SN": ["objective=hinge", "lipschitz=sn"],
+    "WGAN + CT": ["objective=wgan", "lipschitz=ct"],
+    "NS-GAN + R1": ["objective=nsgan", "lipschitz=r1"],
+    "EBGAN": ["objective=ebgan", "model=mlp_autoencoder", "lipschitz=none"],
+}
+
+# PacGAN Table 1 (Lin et al. 2018), mean ± standard error over 10 trials: ring modes, HQ %, rev-KL, grid ...
+PACGAN = {
+    "GAN": ("6.3±0.5", "98.2±0.2", "0.45±0.09", "17.3±0.8", "94.8±0.7", "0.70±0.07"),
+    "ALI": ("6.6±0.3", "97.6±0.4", "0.36±0.04", "24.1±0.4", "95.7±0.6", "0.14±0.03"),
+    "PacGAN2": ("7.9±0.1", "95.6±2.0", "0.07±0.03", "23.8±0.7", "91.3±0.8", "0.13±0.04"),
+    "PacGAN3": ("7.8±0.1", "97.7±0.3", "0.10±0.02", "24.6±0.4", "94.2±0.4", "0.06±0.02"),
+    "PacGAN4": ("7.8±0.1", "95.9±1.4", "0.07±0.02", "24.8±0.2", "93.6±0.6", "0.04±0.01"),
+}
+
+DATASETS = ("ring", "grid")
+
+
+def slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+
+
+def run_pair(name: str, root: Path, args: argparse.Namespace) -> None:
+    command = [sys.executable, "-m", "gan_zoo.train", "-m", *PAIRS[name], f"data={','.join(args.data)}",
+               f"seed={','.join(str(s) for s in range(args.seeds))}", f"gen_iters={args.gen_iters}",
+               f"eval_every={args.gen_iters}", "logger=csv", "~callbacks.critic_plots", "~callbacks.progress_bar",
+               "+trainer.enable_progress_bar=false", f"trainer.accelerator={args.device}",
+               f"hydra.sweep.dir={root / slug(name)}", *args.override]
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"{name} failed:\n{result.stderr[-3000:]}")
+    print(f"  {name}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+
+
+def collect(root: Path) -> dict[tuple[str, str], list[dict]]:
+    """metrics.json of every job, keyed by (pair name, data)."""
+    runs: dict[tuple[str, str], list[dict]] = {}
+    for name in PAIRS:
+        for job in sorted((root / slug(name)).glob("[0-9]*")):
+            overrides = dict(line.removeprefix("- ").split("=", 1)
+                             for line in (job / ".hydra" / "overrides.yaml").read_text().splitlines())
+            runs.setdefault((name, overrides["data"]), []).append(json.loads((job / "metrics.json").read_text()))
+    return runs
+
+
+def mean_se(values: list[float], digits: int, scale: float = 1.0) -> str:
+    values = [v * scale for v in values if not math.isnan(v)]
+    if not values:
+        return "–"
+    mean = statistics.fmean(values)
+    se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
+    return f"{mean:.{digits}f}±{se:.{digits}f}"
+
+
+def table(runs: dict[tuple[str, str], list[dict]]) -> str:
+    lines = ["| method | data | runs | modes | high-quality % | reverse KL | exact W1 (floor) | critic estimate | "
+             "wall time / run (s) |", "|---|---|---|---|---|---|---|---|---|"]
+    for (name, data), metrics in runs.items():
+        get = lambda key: [m.get(key, math.nan) for m in metrics]  # noqa: E731
+        floor = statistics.fmean(get("val/w1_noise_floor"))
+        lines.append(
+            f"| {name} | {data} | {len(metrics)} | {mean_se(get('val/modes'), 1)} | "
+            f"{mean_se(get('val/high_quality'), 1, 100)} | {mean_se(get('val/reverse_kl'), 2)} | "
+            f"{mean_se(get('val/w1_exact'), 3)} ({floor:.3f}) | {mean_se(get('val/w_estimate_exact'), 3)} | "
+            f"{statistics.fmean(get('wall_time_s')):.0f} |")
+    lines += ["", "PacGAN Table 1 (Lin et al. 2018; 10 trials, mean ± standard error), for comparison:", "",
+              "| method | ring modes (/8) | ring HQ % | ring rev-KL | grid modes (/25) | grid HQ % | grid rev-KL |",
+              "|---|---|---|---|---|---|---|"]
+    lines += [f"| {name} | " + " | ".join(row) + " |" for name, row in PACGAN.items()]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gen-iters", type=int, default=1000, help="budget per run, in generator iterations")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--data", nargs="+", default=list(DATASETS), choices=DATASETS)
+    parser.add_argument("--pairs", nargs="+", default=list(PAIRS), choices=list(PAIRS), metavar="PAIR")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--root", type=Path, default=Path("outputs/benchmarks/toy_modes"))
+    parser.add_argument("--collect", type=Path, help="only build the table from this earlier --root")
+    parser.add_argument("--out", type=Path, help="also write the table (with the command) to this markdown file")
+    parser.add_argument("override", nargs="*", help="extra Hydra overrides for every run, e.g. model.critic.width=256")
+    args = parser.parse_args()
+
+    root = args.collect or args.root
+    if args.collect is None:
+        for name in args.pairs:
+            run_pair(name, root, args)
+    runs = collect(root)
+    device = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    header = (f"Command: `python {' '.join(sys.argv)}`  \nMachine: {platform.machine()} {device}; "
+              f"budget {args.gen_iters} generator iterations per run.\n")
+    text = header + "\n" + table(runs)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
