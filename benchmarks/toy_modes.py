@@ -69,19 +69,22 @@ def collect(root: Path) -> dict[tuple[str, str], list[dict]]:
     runs: dict[tuple[str, str], list[dict]] = {}
     for name in PAIRS:
         for job in sorted((root / slug(name)).glob("[0-9]*")):
+            if not (job / "metrics.json").exists():
+                continue  # unfinished job
             overrides = dict(line.removeprefix("- ").split("=", 1)
                              for line in (job / ".hydra" / "overrides.yaml").read_text().splitlines())
             runs.setdefault((name, overrides["data"]), []).append(json.loads((job / "metrics.json").read_text()))
     return runs
 
 
-def mean_se(values: list[float], digits: int, scale: float = 1.0) -> str:
+def mean_se(values: list[float], digits: int, scale: float = 1.0, kind: str = "f") -> str:
+    """mean ± standard error of the finite values (kind "g" for significant digits)."""
     values = [v * scale for v in values if not math.isnan(v)]
     if not values:
         return "–"
     mean = statistics.fmean(values)
     se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
-    return f"{mean:.{digits}f}±{se:.{digits}f}"
+    return f"{mean:.{digits}{kind}}±{se:.{digits}{kind}}"
 
 
 def table(runs: dict[tuple[str, str], list[dict]]) -> str:
@@ -93,7 +96,7 @@ def table(runs: dict[tuple[str, str], list[dict]]) -> str:
         lines.append(
             f"| {name} | {data} | {len(metrics)} | {mean_se(get('val/modes'), 1)} | "
             f"{mean_se(get('val/high_quality'), 1, 100)} | {mean_se(get('val/reverse_kl'), 2)} | "
-            f"{mean_se(get('val/w1_exact'), 3)} ({floor:.3f}) | {mean_se(get('val/w_estimate_exact'), 3)} | "
+            f"{mean_se(get('val/w1_exact'), 3)} ({floor:.3f}) | {mean_se(get('val/w_estimate_exact'), 3, kind='g')} | "
             f"{statistics.fmean(get('wall_time_s')):.0f} |")
     lines += ["", "PacGAN Table 1 (Lin et al. 2018; 10 trials, mean ± standard error), for comparison:", "",
               "| method | ring modes (/8) | ring HQ % | ring rev-KL | grid modes (/25) | grid HQ % | grid rev-KL |",

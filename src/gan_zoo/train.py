@@ -6,6 +6,7 @@ import json
 import math
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,9 @@ from gan_zoo.module import GANModule
 from gan_zoo.schedule import CriticSchedule, TrainingPlan
 
 METRICS_FILE = "metrics.json"
+
+# Lightning 2.6 with torch >= 2.10 warns about its own use of a torch pytree API on every run.
+warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
 
 
 def validate_config(cfg: DictConfig) -> None:
