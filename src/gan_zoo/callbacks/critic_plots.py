@@ -16,16 +16,13 @@ from pytorch_lightning.loggers import WandbLogger  # noqa: E402
 from pytorch_lightning.utilities import rank_zero_info, rank_zero_only  # noqa: E402
 from torch import Tensor, nn  # noqa: E402
 
-from gan_zoo.lipschitz.gradients import interpolate, per_sample_uniform  # noqa: E402
+from gan_zoo.lipschitz.gradients import input_gradients, interpolate, per_sample_uniform  # noqa: E402
 
 
-def critic_gradients(critic: nn.Module, points: Tensor) -> tuple[Tensor, Tensor]:
-    """Critic scores and input gradients at points, usable inside Lightning's validation (inference mode)."""
+def critic_gradients(critic: nn.Module, points: Tensor) -> Tensor:
+    """∇D at points, usable inside Lightning's validation (which runs in inference mode)."""
     with torch.inference_mode(False), torch.enable_grad():
-        x = points.detach().clone().requires_grad_(True)
-        score = critic(x).score
-        (grad,) = torch.autograd.grad(score.sum(), x)
-    return score.detach(), grad.detach()
+        return input_gradients(critic, points.clone(), create_graph=False).detach()
 
 
 def plot_critic(critic: nn.Module, real: Tensor, fake: Tensor, title: str, resolution: int = 120,
@@ -44,8 +41,7 @@ def plot_critic(critic: nn.Module, real: Tensor, fake: Tensor, title: str, resol
         values = critic(grid).score.view(resolution, resolution).cpu()
     ax_, ay_ = torch.meshgrid(torch.linspace(float(low[0]), float(high[0]), arrows),
                               torch.linspace(float(low[1]), float(high[1]), arrows), indexing="xy")
-    _, grad = critic_gradients(critic, torch.stack([ax_.flatten(), ay_.flatten()], dim=1).to(device))
-    grad = grad.cpu()
+    grad = critic_gradients(critic, torch.stack([ax_.flatten(), ay_.flatten()], dim=1).to(device)).cpu()
     fig, ax = plt.subplots(figsize=(6, 6), dpi=100)
     contour = ax.contourf(gx, gy, values, levels=30, cmap="viridis", alpha=0.85)
     fig.colorbar(contour, ax=ax, fraction=0.046, pad=0.04, label="critic score D(x)")
@@ -108,7 +104,7 @@ class CriticPlots(pl.Callback):
             points_of = getattr(pl_module.lipschitz, "penalty_points", None)
             penalty_points = (points_of(real, fake) if points_of is not None
                               else interpolate(real, fake, per_sample_uniform(real)))
-        norms = {name: critic_gradients(pl_module.critic, x)[1].flatten(1).norm(dim=1)
+        norms = {name: critic_gradients(pl_module.critic, x).flatten(1).norm(dim=1)
                  for name, x in (("real", real), ("generated", fake), ("penalty points", penalty_points))}
         step = pl_module.gen_iter
         name = f"{type(pl_module.objective).__name__} + {type(pl_module.lipschitz).__name__}, G iter {step}"

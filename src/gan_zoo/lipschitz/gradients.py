@@ -17,16 +17,21 @@ def interpolate(real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:
     return eps * real + (1.0 - eps) * fake
 
 
+def input_gradients(critic: nn.Module, points: Tensor, create_graph: bool = True) -> Tensor:
+    """∇_x D(x) at each point (same shape as points)."""
+    points = points.detach().requires_grad_(True)
+    score = critic(points).score
+    (grad,) = torch.autograd.grad(score.sum(), points, create_graph=create_graph)
+    return grad
+
+
 def gradient_norms(critic: nn.Module, points: Tensor, create_graph: bool = True) -> Tensor:
     """‖∇_x D(x)‖₂ at each point, one norm per sample over all non-batch dims (REFERENCES §5.1).
 
     With create_graph the norms stay differentiable, so a penalty on them joins the critic loss in
     the same backward (REFERENCES §5.2).
     """
-    points = points.detach().requires_grad_(True)
-    score = critic(points).score
-    (grad,) = torch.autograd.grad(score.sum(), points, create_graph=create_graph)
-    return grad.flatten(1).norm(dim=1)
+    return input_gradients(critic, points, create_graph).flatten(1).norm(dim=1)
 
 
 def two_sided_penalty(norms: Tensor) -> Tensor:
