@@ -11,16 +11,14 @@ is built from every run's metrics.json. Example (the committed table in docs/ben
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import platform
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import torch
+from sweeps import QUIET, collect_jobs, mean_se, run_multirun, slug
 
 PAIRS: dict[str, list[str]] = {
     "NS-GAN": ["objective=nsgan", "lipschitz=none"],
@@ -34,6 +32,11 @@ PAIRS: dict[str, list[str]] = {
     "NS-GAN + R1": ["objective=nsgan", "lipschitz=r1"],
     "EBGAN": ["objective=ebgan", "model=mlp_autoencoder", "lipschitz=none"],
 }
+# The shipped configuration for the PacGAN4 target (its own nets, lr and decay); not in the default set:
+# `--pairs target --gen-iters 10000`.
+TARGET = "NS-GAN + R1, experiment=toy_modes_r1"
+PAIRS["target"] = ["experiment=toy_modes_r1"]
+NAMES = {"target": TARGET}
 
 # PacGAN Table 1 (Lin et al. 2018), mean ± standard error over 10 trials: ring modes, HQ %, rev-KL, grid ...
 PACGAN = {
@@ -47,44 +50,19 @@ PACGAN = {
 DATASETS = ("ring", "grid")
 
 
-def slug(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
-
-
 def run_pair(name: str, root: Path, args: argparse.Namespace) -> None:
-    command = [sys.executable, "-m", "gan_zoo.train", "-m", *PAIRS[name], f"data={','.join(args.data)}",
-               f"seed={','.join(str(s) for s in range(args.seeds))}", f"gen_iters={args.gen_iters}",
-               f"eval_every={args.gen_iters}", "logger=csv", "~callbacks.critic_plots", "~callbacks.progress_bar",
-               "+trainer.enable_progress_bar=false", f"trainer.accelerator={args.device}",
-               f"hydra.sweep.dir={root / slug(name)}", *args.override]
-    started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"{name} failed:\n{result.stderr[-3000:]}")
-    print(f"  {name}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    run_multirun(name, [*PAIRS[name], f"data={','.join(args.data)}", f"seed={','.join(str(s) for s in range(args.seeds))}",
+                        f"gen_iters={args.gen_iters}", f"eval_every={args.gen_iters}", *QUIET,
+                        f"trainer.accelerator={args.device}", *args.override], root / slug(name))
 
 
 def collect(root: Path) -> dict[tuple[str, str], list[dict]]:
     """metrics.json of every job, keyed by (pair name, data)."""
     runs: dict[tuple[str, str], list[dict]] = {}
     for name in PAIRS:
-        for job in sorted((root / slug(name)).glob("[0-9]*")):
-            if not (job / "metrics.json").exists():
-                continue  # unfinished job
-            overrides = dict(line.removeprefix("- ").split("=", 1)
-                             for line in (job / ".hydra" / "overrides.yaml").read_text().splitlines())
-            runs.setdefault((name, overrides["data"]), []).append(json.loads((job / "metrics.json").read_text()))
+        for overrides, metrics in collect_jobs(root / slug(name)):
+            runs.setdefault((name, overrides["data"]), []).append(metrics)
     return runs
-
-
-def mean_se(values: list[float], digits: int, scale: float = 1.0, kind: str = "f") -> str:
-    """mean ± standard error of the finite values (kind "g" for significant digits)."""
-    values = [v * scale for v in values if not math.isnan(v)]
-    if not values:
-        return "–"
-    mean = statistics.fmean(values)
-    se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
-    return f"{mean:.{digits}{kind}}±{se:.{digits}{kind}}"
 
 
 def table(runs: dict[tuple[str, str], list[dict]]) -> str:
@@ -94,7 +72,7 @@ def table(runs: dict[tuple[str, str], list[dict]]) -> str:
         get = lambda key: [m.get(key, math.nan) for m in metrics]  # noqa: E731
         floor = statistics.fmean(get("val/w1_noise_floor"))
         lines.append(
-            f"| {name} | {data} | {len(metrics)} | {mean_se(get('val/modes'), 1)} | "
+            f"| {NAMES.get(name, name)} | {data} | {len(metrics)} | {mean_se(get('val/modes'), 1)} | "
             f"{mean_se(get('val/high_quality'), 1, 100)} | {mean_se(get('val/reverse_kl'), 2)} | "
             f"{mean_se(get('val/w1_exact'), 3)} ({floor:.3f}) | {mean_se(get('val/w_estimate_exact'), 3, kind='g')} | "
             f"{statistics.fmean(get('wall_time_s')):.0f} |")
@@ -110,7 +88,8 @@ def main() -> None:
     parser.add_argument("--gen-iters", type=int, default=1000, help="budget per run, in generator iterations")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--data", nargs="+", default=list(DATASETS), choices=DATASETS)
-    parser.add_argument("--pairs", nargs="+", default=list(PAIRS), choices=list(PAIRS), metavar="PAIR")
+    parser.add_argument("--pairs", nargs="+", default=[p for p in PAIRS if p != "target"], choices=list(PAIRS),
+                        metavar="PAIR")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--root", type=Path, default=Path("outputs/benchmarks/toy_modes"))
     parser.add_argument("--collect", type=Path, help="only build the table from this earlier --root")

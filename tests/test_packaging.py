@@ -31,6 +31,9 @@ def test_installed_wheel_trains_from_anywhere(tmp_path: Path) -> None:
     where = subprocess.run([sys.executable, "-c", "import gan_zoo.conf as c; print(c.__file__)"], env=env,
                            cwd=tmp_path, capture_output=True, text=True, check=True).stdout
     assert where.startswith(str(site))
+    subpackages = sorted(p.parent.name for p in (ROOT / "src" / "gan_zoo").glob("*/__init__.py"))
+    missing = [name for name in subpackages if not (site / "gan_zoo" / name / "__init__.py").exists()]
+    assert not missing, f"subpackages missing from the wheel: {missing}"
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

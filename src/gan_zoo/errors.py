@@ -11,6 +11,10 @@ class ConfigError(GanZooError, ValueError):
     """A configuration value or combination that cannot work."""
 
 
+class DataError(GanZooError, OSError):
+    """Training data that is missing, empty or unreadable."""
+
+
 class NonFiniteLossError(GanZooError, ArithmeticError):
     """A loss term became NaN or Inf during training."""
 

@@ -9,6 +9,8 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor, nn
 from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LRScheduler
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gan_zoo.errors import NonFiniteLossError
 from gan_zoo.lipschitz.base import LipschitzStrategy
@@ -18,6 +20,7 @@ from gan_zoo.objectives.base import Objective
 from gan_zoo.schedule import CriticSchedule
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], Optimizer]
+SchedulerFactory = Callable[[Optimizer], LRScheduler]
 
 NAN_HINTS = ("lower the learning rates, lower the penalty weight (lipschitz.lambda_), "
              "or add a Lipschitz strategy if the objective is wgan")
@@ -34,15 +37,21 @@ class GANModule(pl.LightningModule):
 
     def __init__(self, generator: Generator, critic: Critic, objective: Objective, lipschitz: LipschitzStrategy,
                  generator_optimizer: OptimizerFactory, critic_optimizer: OptimizerFactory,
-                 schedule: CriticSchedule, val_seed: int = 1234, check_finite_every: int = 1) -> None:
+                 schedule: CriticSchedule, val_seed: int = 1234, check_finite_every: int = 1,
+                 ema_decay: float = 0.0, lr_scheduler: SchedulerFactory | None = None) -> None:
         super().__init__()
         objective.check_critic(critic)
         self.generator = generator
+        # Exponential moving average of G's weights and buffers (Yazıcı et al. 2019), updated after every
+        # generator step; evaluation and pictures use it. Off when ema_decay is 0.
+        self.generator_ema = (AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
+                              if ema_decay else None)
         self.critic = lipschitz.prepare_critic(critic)
         self.objective = objective
         self.lipschitz = lipschitz
         self.generator_optimizer = generator_optimizer
         self.critic_optimizer = critic_optimizer
+        self.lr_scheduler = lr_scheduler  # stepped once per generator iteration, for both optimizers
         self.schedule = schedule
         self.val_seed = val_seed
         self.check_finite_every = check_finite_every
@@ -53,9 +62,12 @@ class GANModule(pl.LightningModule):
         self.phase = 0  # critic updates since the last generator update
 
     # ----------------------------------------------------------------------------------- set-up
-    def configure_optimizers(self) -> list[Optimizer]:
-        return [self.generator_optimizer(self.generator.parameters()),
-                self.critic_optimizer(self.critic.parameters())]
+    def configure_optimizers(self) -> tuple[list[Optimizer], list[LRScheduler]]:
+        optimizers = [self.generator_optimizer(self.generator.parameters()),
+                      self.critic_optimizer(self.critic.parameters())]
+        if self.lr_scheduler is None:
+            return optimizers, []
+        return optimizers, [self.lr_scheduler(optimizer) for optimizer in optimizers]
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["gan_zoo_progress"] = {"gen_iter": self.gen_iter, "critic_steps": self.critic_steps,
@@ -119,6 +131,10 @@ class GANModule(pl.LightningModule):
             self._check_finite("generator", terms)
             self._optimize(generator_opt, loss)
         self.untoggle_optimizer(generator_opt)
+        for scheduler in self.lr_schedulers() or []:
+            scheduler.step()
+        if self.generator_ema is not None:
+            self.generator_ema.update_parameters(self.generator)
         self.log_dict({"train/generator_loss": loss.detach(),
                        **{f"train/generator/{k}": v.detach() for k, v in terms.items()}})
         self.log("loss_g", loss.detach(), prog_bar=True, logger=False)
@@ -151,11 +167,16 @@ class GANModule(pl.LightningModule):
         w_estimate = self.critic(real).score.mean() - self.critic(fake).score.mean()
         self.log("val/w_estimate", w_estimate, batch_size=real.shape[0], prog_bar=True)
 
+    @property
+    def eval_generator(self) -> nn.Module:
+        """The generator that evaluation and pictures use: the EMA copy when there is one."""
+        return self.generator if self.generator_ema is None else self.generator_ema.module
+
     @torch.no_grad()
     def sample(self, n: int, seed: int) -> Tensor:
-        """n generator samples from noise fixed by seed (the same samples at every validation)."""
+        """n samples of the evaluation generator from noise fixed by seed (the same at every validation)."""
         rng = torch.Generator(device=self.device).manual_seed(seed)
-        return self.generator(torch.randn(n, self.generator.z_dim, generator=rng, device=self.device))
+        return self.eval_generator(torch.randn(n, self.generator.z_dim, generator=rng, device=self.device))
 
     def on_validation_epoch_end(self) -> None:
         self._log_progress()

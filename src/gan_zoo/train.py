@@ -23,6 +23,8 @@ from gan_zoo.schedule import CriticSchedule, TrainingPlan
 
 METRICS_FILE = "metrics.json"
 
+OmegaConf.register_new_resolver("min", lambda *values: min(values), replace=True)
+
 # Lightning 2.6 with torch >= 2.10 warns about its own use of a torch pytree API on every run.
 warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
 
@@ -32,6 +34,7 @@ def validate_config(cfg: DictConfig) -> None:
     for net in ("generator", "critic"):
         lr = cfg.optim[net].get("lr")
         require(lr is None or lr > 0, f"optim.{net}.lr must be > 0 (got {lr})")
+    require(0 <= cfg.ema_decay < 1, f"ema_decay must be in [0, 1) (got {cfg.ema_decay}); 0 turns EMA off")
     require(cfg.check_finite_every >= 0, f"check_finite_every must be >= 0 (got {cfg.check_finite_every})")
 
 
@@ -51,9 +54,11 @@ def build(cfg: DictConfig) -> tuple[GANModule, pl.LightningDataModule, TrainingP
         lipschitz=instantiate(cfg.lipschitz),
         generator_optimizer=instantiate(cfg.optim.generator),
         critic_optimizer=instantiate(cfg.optim.critic),
+        lr_scheduler=instantiate(cfg.lr_scheduler),
         schedule=schedule,
         val_seed=cfg.data.get("val_seed", 1234),
         check_finite_every=cfg.check_finite_every,
+        ema_decay=cfg.ema_decay,
     )
     return module, datamodule, plan
 

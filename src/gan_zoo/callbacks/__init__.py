@@ -1,7 +1,9 @@
-"""Lightning callbacks: progress display, exact toy-data metrics, and critic pictures."""
+"""Lightning callbacks: progress display, exact toy-data metrics, critic pictures, image metrics and grids."""
 
 from gan_zoo.callbacks.critic_plots import CriticPlots
+from gan_zoo.callbacks.image_metrics import ImageMetrics
 from gan_zoo.callbacks.progress import GenIterProgressBar
+from gan_zoo.callbacks.sample_grid import SampleGrid
 from gan_zoo.callbacks.toy_metrics import ToyMetrics
 
-__all__ = ["CriticPlots", "GenIterProgressBar", "ToyMetrics"]
+__all__ = ["CriticPlots", "GenIterProgressBar", "ImageMetrics", "SampleGrid", "ToyMetrics"]

@@ -1,5 +1,7 @@
 """Data: toy 2-D distributions and the batch stream every data module feeds the trainer."""
 
+from gan_zoo.data.image_sets import MNIST, CIFAR10, CelebA, Digits, FashionMNIST, ImageFolder
+from gan_zoo.data.images import ImageDataModule
 from gan_zoo.data.planned import PlannedBatches
 from gan_zoo.data.toy import (
     GaussianMixture,
@@ -12,6 +14,13 @@ from gan_zoo.data.toy import (
 )
 
 __all__ = [
+    "CIFAR10",
+    "CelebA",
+    "Digits",
+    "FashionMNIST",
+    "ImageDataModule",
+    "ImageFolder",
+    "MNIST",
     "GaussianMixture",
     "PlannedBatches",
     "SwissRoll",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import torch
@@ -81,6 +82,30 @@ def norm_layer(kind: str, width: int) -> nn.Module:
     if kind == "batch":
         return nn.BatchNorm1d(width)
     return nn.Identity()
+
+
+def conv_norm_layer(kind: str, channels: int) -> nn.Module:
+    """The normalisation after a convolution: none, layer norm over (C, H, W), or batch norm.
+
+    Layer norm is GroupNorm with one group: statistics over (C, H, W) per sample, a per-channel affine —
+    the WGAN-GP paper's drop-in for batch norm in critics with a gradient penalty.
+    """
+    require(kind in NORMS, f"model norm must be one of {', '.join(NORMS)} (got {kind!r})")
+    if kind == "layer":
+        return nn.GroupNorm(1, channels)
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    return nn.Identity()
+
+
+def image_shape(data_shape: Sequence[int], sizes: Sequence[int]) -> tuple[int, int, int]:
+    """(C, H, W) of square images whose side is one of `sizes`, or a clear error."""
+    require(len(data_shape) == 3 and data_shape[1] == data_shape[2],
+            f"this model needs square images (C, H, W); the data has shape {tuple(data_shape)}")
+    channels, size, _ = data_shape
+    require(size in sizes, f"this model supports image sizes {', '.join(map(str, sizes))} px (got {size}); "
+                           f"set data.image_size to one of them")
+    return int(channels), int(size), int(size)
 
 
 def check_sizes(**sizes: float) -> None:

@@ -1,0 +1,108 @@
+"""FID, KID and Inception Score with torchmetrics, at every validation (every eval_every generator
+iterations and at the end of training)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import inspect
+from collections.abc import Mapping
+
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.utilities import rank_zero_info
+from torch import Tensor
+from hydra.utils import instantiate
+from torchmetrics import Metric
+
+from gan_zoo.data.images import to_uint8
+from gan_zoo.errors import DataError
+
+
+def _as_rgb(images: Tensor) -> Tensor:
+    return images.expand(-1, 3, -1, -1) if images.shape[1] == 1 else images
+
+
+class ImageMetrics(pl.Callback):
+    """Logs val/<name> for every metric (val/<name>_mean and _std for KID and IS) on `num_fake` samples of
+    the evaluation generator (fixed noise) and `num_real` training images, with both counts
+    (val/metric_num_fake, val/metric_num_real) so a number is never read without its sample size.
+
+    `metrics` maps names to torchmetrics configs (`_target_`), instantiated only for image data, so toy runs
+    never load a feature network. Real-image statistics are computed once (the metrics keep them
+    with `reset_real_features=False`); each rank handles its share of the samples and torchmetrics
+    reduces them, so every rank logs the same value.
+    """
+
+    def __init__(self, metrics: Mapping[str, Any], num_fake: int = 10000, num_real: int = 10000,
+                 batch_size: int = 250, every_n_validations: int = 1, seed: int = 4321) -> None:
+        if num_fake < 2 or num_real < 2:
+            raise DataError(f"callbacks.image_metrics.num_fake and num_real must be >= 2 (got {num_fake}, {num_real})")
+        self.configs = dict(metrics or {})
+        self.num_fake, self.num_real, self.batch_size, self.seed = num_fake, num_real, batch_size, seed
+        self.every_n_validations = max(1, every_n_validations)
+        self.metrics: dict[str, Metric] = {}
+        self.validations = 0
+        self.real_done = False
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        held_out = getattr(trainer.datamodule, "held_out", None)
+        if held_out is None or held_out.dim() != 4 or not hasattr(trainer.datamodule, "real_images"):
+            rank_zero_info("ImageMetrics: the data are not images; FID/IS/KID are off")
+            return
+        for name, config in self.configs.items():
+            try:
+                self.metrics[name] = instantiate(config)
+            except Exception as error:  # noqa: BLE001 - e.g. Inception weights unreachable offline
+                while error.__cause__ is not None:  # Hydra wraps the constructor's own error
+                    error = error.__cause__
+                reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+                raise DataError(
+                    f"could not build the '{name}' metric's feature network ({reason}): offline, put the Inception "
+                    f"weights (pt_inception-2015-12-05-6726825d.pth) in a file and set metrics.weights_path to it, "
+                    f"or use another feature network (e.g. metrics=digits)") from error
+
+    def _share(self, total: int, trainer: pl.Trainer) -> tuple[int, int]:
+        """(count, offset) of this rank's part of `total` samples."""
+        base, extra = divmod(total, trainer.world_size)
+        rank = trainer.global_rank
+        return base + (rank < extra), rank * base + min(rank, extra)
+
+    def _update(self, metric: Metric, images: Tensor, real: bool) -> None:
+        if "real" in inspect.signature(metric.update).parameters:
+            metric.update(images, real=real)
+        elif not real:  # the Inception Score looks at generated images only
+            metric.update(images)
+
+    @torch.no_grad()
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not self.metrics or trainer.sanity_checking:
+            return
+        self.validations += 1
+        if self.validations % self.every_n_validations:
+            return
+        device = pl_module.device
+        for metric in self.metrics.values():
+            metric.to(device)
+            metric.reset()  # generated-image state only (reset_real_features=False keeps the real statistics)
+        if not self.real_done:
+            count, offset = self._share(self.num_real, trainer)
+            real = trainer.datamodule.real_images(self.num_real, seed=self.seed)[offset: offset + count]
+            for batch in real.split(self.batch_size):
+                for metric in self.metrics.values():
+                    self._update(metric, _as_rgb(batch.to(device)), real=True)
+            self.real_done = True
+        count, offset = self._share(self.num_fake, trainer)
+        for start in range(offset, offset + count, self.batch_size):
+            n = min(self.batch_size, offset + count - start)
+            fake = _as_rgb(to_uint8(pl_module.sample(n, seed=self.seed + start)))
+            for metric in self.metrics.values():
+                self._update(metric, fake, real=False)
+        values: dict[str, float] = {"val/metric_num_fake": float(self.num_fake), "val/metric_num_real": float(self.num_real)}
+        for name, metric in self.metrics.items():
+            result = metric.compute()
+            if isinstance(result, tuple):
+                values[f"val/{name}_mean"], values[f"val/{name}_std"] = float(result[0]), float(result[1])
+            else:
+                values[f"val/{name}"] = float(result)
+        pl_module.log_dict(values)

@@ -1,0 +1,97 @@
+"""Reading image files: every image becomes a (C, size, size) uint8 tensor, centre-cropped and resized.
+
+Policy for unreadable files (documented in the README): they are skipped with one counted warning that
+names the first of them; a folder with no readable image stops the run with a DataError naming the folder.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from PIL import Image, UnidentifiedImageError
+from torch import Tensor
+from torchvision.transforms.v2 import functional as TF
+
+from gan_zoo.errors import DataError
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+READ_ERRORS = (OSError, UnidentifiedImageError, ValueError, SyntaxError)
+
+
+def list_images(folder: Path) -> list[Path]:
+    """Image files under folder, nested or flat, in a fixed (sorted) order."""
+    if not folder.is_dir():
+        raise DataError(f"image folder {folder} does not exist: create it and put images in it, "
+                        f"or point data.path (or data.root) at the right place")
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
+    if not files:
+        raise DataError(f"image folder {folder} has no image files ({', '.join(EXTENSIONS)}); put images in it")
+    return files
+
+
+def to_square(images: Tensor, size: int, crop: int | None = None) -> Tensor:
+    """(…, C, H, W) uint8 → centre crop (`crop` px, or the shorter side) → resize to size × size (antialiased)."""
+    side = crop or min(images.shape[-2:])
+    images = TF.center_crop(images, [side, side])
+    if side != size:
+        images = TF.resize(images, [size, size], antialias=True)
+    return images
+
+
+def with_channels(images: Tensor, channels: int) -> Tensor:
+    """Grey ↔ RGB for (…, C, H, W) uint8 images (ITU-R 601 luma for RGB → grey)."""
+    if images.shape[-3] == channels:
+        return images
+    if channels == 3:
+        return images.expand(*images.shape[:-3], 3, *images.shape[-2:]).contiguous()
+    return TF.rgb_to_grayscale(images)
+
+
+def read_image(path: Path, size: int, channels: int, crop: int | None = None) -> Tensor:
+    """One file → (channels, size, size) uint8; raises one of READ_ERRORS if the file cannot be decoded."""
+    with Image.open(path) as image:
+        image = image.convert("RGB" if channels == 3 else "L")
+        tensor = TF.pil_to_tensor(image)
+    return to_square(tensor, size, crop)
+
+
+def read_images(files: Sequence[Path], size: int, channels: int, crop: int | None = None) -> Tensor:
+    """All readable files as one (N, C, size, size) uint8 tensor; unreadable ones skipped with a counted warning."""
+    images, bad = [], []
+    for path in files:
+        try:
+            images.append(read_image(path, size, channels, crop))
+        except READ_ERRORS:
+            bad.append(path)
+    warn_unreadable(bad, len(files))
+    if not images:
+        raise DataError(f"none of the {len(files)} image files under {Path(files[0]).parent} could be read; "
+                        f"replace them with readable images")
+    return torch.stack(images)
+
+
+def readable(files: Sequence[Path]) -> list[Path]:
+    """Files whose header and data PIL can verify (without decoding); the others skipped with a warning."""
+    good, bad = [], []
+    for path in files:
+        try:
+            with Image.open(path) as image:
+                image.verify()
+            good.append(path)
+        except READ_ERRORS:
+            bad.append(path)
+    warn_unreadable(bad, len(files))
+    if not good:
+        raise DataError(f"none of the {len(files)} image files under {Path(files[0]).parent} could be read; "
+                        f"replace them with readable images")
+    return good
+
+
+def warn_unreadable(bad: Sequence[Path], total: int) -> None:
+    if bad:
+        log.warning("skipped %d unreadable image file(s) of %d (first: %s)", len(bad), total, bad[0])
