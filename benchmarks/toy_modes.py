@@ -33,7 +33,7 @@ PAIRS: dict[str, list[str]] = {
     "EBGAN": ["objective=ebgan", "model=mlp_autoencoder", "lipschitz=none"],
 }
 # The shipped configuration for the PacGAN4 target (its own nets, lr and decay); not in the default set:
-# `--pairs target --gen-iters 10000`.
+# `--pairs target --gen-iters 20000`.
 TARGET = "NS-GAN + R1, experiment=toy_modes_r1"
 PAIRS["target"] = ["experiment=toy_modes_r1"]
 NAMES = {"target": TARGET}

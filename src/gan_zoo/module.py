@@ -12,6 +12,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from gan_zoo.checkpoint_io import rng_states, set_rng_states
 from gan_zoo.errors import NonFiniteLossError
 from gan_zoo.lipschitz.base import LipschitzStrategy
 from gan_zoo.lipschitz.gradients import gradient_norms, interpolate, per_sample_uniform
@@ -45,7 +46,7 @@ class GANModule(pl.LightningModule):
         # Exponential moving average of G's weights and buffers (Yazıcı et al. 2019), updated after every
         # generator step; evaluation and pictures use it. Off when ema_decay is 0.
         self.generator_ema = (AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
-                              if ema_decay else None)
+                              .requires_grad_(False) if ema_decay else None)  # no gradients: DDP must not wait for them
         self.critic = lipschitz.prepare_critic(critic)
         self.objective = objective
         self.lipschitz = lipschitz
@@ -70,12 +71,20 @@ class GANModule(pl.LightningModule):
         return optimizers, [self.lr_scheduler(optimizer) for optimizer in optimizers]
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        bad = [name for name, tensor in self.state_dict().items()
+               if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+        if bad:  # raising here stops Lightning before it writes: the last good checkpoint stays as it was
+            raise NonFiniteLossError(f"non-finite weights ({bad[0]}) at generator iteration {self.gen_iter}; the last "
+                                     f"good checkpoint was kept: {NAN_HINTS}")
         checkpoint["gan_zoo_progress"] = {"gen_iter": self.gen_iter, "critic_steps": self.critic_steps,
                                           "phase": self.phase}
+        checkpoint["gan_zoo_rng"] = rng_states()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         progress = checkpoint["gan_zoo_progress"]
         self.gen_iter, self.critic_steps, self.phase = progress["gen_iter"], progress["critic_steps"], progress["phase"]
+        if "gan_zoo_rng" in checkpoint:
+            set_rng_states(checkpoint["gan_zoo_rng"])
 
     # -------------------------------------------------------------------------------- training
     def training_step(self, real: Tensor, batch_idx: int) -> None:
@@ -163,7 +172,8 @@ class GANModule(pl.LightningModule):
     # ------------------------------------------------------------------------------ validation
     def validation_step(self, real: Tensor, batch_idx: int) -> None:
         """Ŵ = E[D(x)] − E[D(G(z))] on held-out real data with fixed noise (WGAN-GP Fig. 5b)."""
-        fake = self.sample(real.shape[0], seed=self.val_seed + batch_idx)
+        # The live generator, the one this critic is trained against (not the EMA copy).
+        fake = self.sample(real.shape[0], seed=self.val_seed + batch_idx, generator=self.generator)
         w_estimate = self.critic(real).score.mean() - self.critic(fake).score.mean()
         self.log("val/w_estimate", w_estimate, batch_size=real.shape[0], prog_bar=True)
 
@@ -173,10 +183,18 @@ class GANModule(pl.LightningModule):
         return self.generator if self.generator_ema is None else self.generator_ema.module
 
     @torch.no_grad()
-    def sample(self, n: int, seed: int) -> Tensor:
-        """n samples of the evaluation generator from noise fixed by seed (the same at every validation)."""
+    def sample(self, n: int, seed: int, generator: nn.Module | None = None) -> Tensor:
+        """n samples of the evaluation generator (or `generator`) from noise fixed by seed, in eval mode (batch
+        norm with running statistics, whether called inside validation or after training)."""
+        net = self.eval_generator if generator is None else generator
         rng = torch.Generator(device=self.device).manual_seed(seed)
-        return self.eval_generator(torch.randn(n, self.generator.z_dim, generator=rng, device=self.device))
+        z = torch.randn(n, self.generator.z_dim, generator=rng, device=self.device)
+        was_training = net.training
+        net.eval()
+        try:
+            return net(z)
+        finally:
+            net.train(was_training)
 
     def on_validation_epoch_end(self) -> None:
         self._log_progress()

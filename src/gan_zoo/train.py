@@ -35,6 +35,8 @@ def validate_config(cfg: DictConfig) -> None:
         lr = cfg.optim[net].get("lr")
         require(lr is None or lr > 0, f"optim.{net}.lr must be > 0 (got {lr})")
     require(0 <= cfg.ema_decay < 1, f"ema_decay must be in [0, 1) (got {cfg.ema_decay}); 0 turns EMA off")
+    require(cfg.ckpt_path is None or Path(cfg.ckpt_path).is_file(),
+            f"ckpt_path {cfg.ckpt_path} is not a file: point it at a checkpoint, e.g. <run>/checkpoints/last.ckpt")
     require(cfg.check_finite_every >= 0, f"check_finite_every must be >= 0 (got {cfg.check_finite_every})")
 
 

@@ -52,7 +52,9 @@ class ImageMetrics(pl.Callback):
             return
         for name, config in self.configs.items():
             try:
-                self.metrics[name] = instantiate(config)
+                # fork_rng: building a feature network must not move the training's random stream
+                with torch.random.fork_rng(devices=[]):
+                    self.metrics[name] = instantiate(config)
             except Exception as error:  # noqa: BLE001 - e.g. Inception weights unreachable offline
                 while error.__cause__ is not None:  # Hydra wraps the constructor's own error
                     error = error.__cause__
@@ -74,10 +76,15 @@ class ImageMetrics(pl.Callback):
         elif not real:  # the Inception Score looks at generated images only
             metric.update(images)
 
-    @torch.no_grad()
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not self.metrics or trainer.sanity_checking:
             return
+        devices = [pl_module.device] if pl_module.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):  # KID/IS subsets draw random numbers: not from training's stream
+            self._evaluate(trainer, pl_module)
+
+    @torch.no_grad()
+    def _evaluate(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.validations += 1
         if self.validations % self.every_n_validations:
             return

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from torch import Tensor
 from torchvision.transforms.v2 import functional as TF
 
@@ -20,7 +20,7 @@ from gan_zoo.errors import DataError
 log = logging.getLogger(__name__)
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
-READ_ERRORS = (OSError, UnidentifiedImageError, ValueError, SyntaxError)
+READ_ERRORS = (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError)
 
 
 def list_images(folder: Path) -> list[Path]:
@@ -55,7 +55,7 @@ def with_channels(images: Tensor, channels: int) -> Tensor:
 def read_image(path: Path, size: int, channels: int, crop: int | None = None) -> Tensor:
     """One file → (channels, size, size) uint8; raises one of READ_ERRORS if the file cannot be decoded."""
     with Image.open(path) as image:
-        image = image.convert("RGB" if channels == 3 else "L")
+        image = ImageOps.exif_transpose(image).convert("RGB" if channels == 3 else "L")  # camera rotation applied
         tensor = TF.pil_to_tensor(image)
     return to_square(tensor, size, crop)
 

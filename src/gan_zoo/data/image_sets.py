@@ -49,18 +49,25 @@ class TorchvisionImages(ImageDataModule):
     def folder(self) -> Path:
         return self.root / self.dataset_class.__name__ / "raw"
 
+    def prepare_data(self) -> None:
+        """Download once (Lightning calls this on one process per node, before setup on every rank)."""
+        if self.download:
+            self._open(download=True)
+
     def load_images(self) -> Tensor:
+        dataset = self._open(download=False)
+        images = torch.as_tensor(np.asarray(dataset.data))
+        images = images.unsqueeze(1) if images.dim() == 3 else images.permute(0, 3, 1, 2)
+        return _fit(images.contiguous(), self.image_size, self.channels)
+
+    def _open(self, download: bool) -> datasets.VisionDataset:
         try:
-            dataset = self.dataset_class(str(self.root), train=True, download=self.download)
+            return self.dataset_class(str(self.root), train=True, download=download)
         except Exception as error:  # noqa: BLE001 - missing files, no network, corrupt files: one message
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise DataError(f"{self.name} is not readable in {self.folder()} and could not be "
                             f"downloaded ({reason}): put {self.expected_files} there, or run once with network "
                             f"access") from error
-        data = dataset.data
-        images = torch.as_tensor(np.asarray(data))
-        images = images.unsqueeze(1) if images.dim() == 3 else images.permute(0, 3, 1, 2)
-        return _fit(images.contiguous(), self.image_size, self.channels)
 
 
 class MNIST(TorchvisionImages):

@@ -99,8 +99,9 @@ class ImageDataModule(pl.LightningDataModule, ABC):
             self.held_out = to_unit_range(images[val_index])
             self.train_images = images[train_index.sort().values].contiguous()
         else:
-            self.held_out = to_unit_range(torch.stack([self._read(files[i]) for i in val_index.tolist()]))
             self.train_files = [files[i] for i in train_index.sort().values.tolist()]
+            held_out = FileImages([files[i] for i in val_index.tolist()], self.image_size, self.channels, self.crop())
+            self.held_out = torch.stack([held_out[i] for i in range(len(held_out))])
         self.num_train = total - self.val_size
         log.info("%s: %d training and %d held-out images of shape %s", type(self).__name__, self.num_train,
                  self.val_size, self.data_shape)
@@ -141,13 +142,11 @@ class ImageDataModule(pl.LightningDataModule, ABC):
             torch.randint(self.num_train, (n,), generator=rng)
         if self.in_memory:
             return self.train_images[index]
-        return torch.stack([self._read(self.train_files[i]) for i in index.tolist()])
+        files = FileImages(self.train_files, self.image_size, self.channels, self.crop())
+        return torch.stack([to_uint8(files[i]) for i in index.tolist()])
 
     def _draw_indices(self, batch_size: int, rng: torch.Generator) -> Tensor:
         return torch.randint(self.num_train, (batch_size,), generator=rng)
-
-    def _read(self, path: Path) -> Tensor:
-        return read_image(path, self.image_size, self.channels, self.crop())
 
 
 class FileImages(Dataset):

@@ -29,7 +29,9 @@ def inception_v3(output: str = "2048", weights_path: str | None = None) -> nn.Mo
 
     if weights_path is not None and not Path(weights_path).expanduser().is_file():
         raise FileNotFoundError(f"no Inception weights file at {weights_path}")
-    return NoTrainInceptionV3(name="inception-v3-compat", features_list=[output],
+    # antialias=False: torch-fidelity's TF1-compatible resize, as in the papers' TF FID/IS (torchmetrics'
+    # default, a torch bilinear antialiased resize, gives numbers that do not compare with published ones).
+    return NoTrainInceptionV3(name="inception-v3-compat", features_list=[output], antialias=False,
                               feature_extractor_weights_path=None if weights_path is None
                               else str(Path(weights_path).expanduser()))
 

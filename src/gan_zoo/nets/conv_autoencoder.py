@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from gan_zoo.errors import require
 from gan_zoo.nets.base import AutoencoderCritic, check_sizes, image_shape
-from gan_zoo.nets.dcgan import STAGES, critic_body, generator_body
+from gan_zoo.nets.dcgan import STAGES, critic_body, dcgan_init, generator_body
 
 
 class ConvAutoencoderCritic(AutoencoderCritic):
@@ -25,7 +25,8 @@ class ConvAutoencoderCritic(AutoencoderCritic):
         self.data_shape = (channels, size, size)
         body, features = critic_body(channels, size, width, norm, dropout)
         self.encoder = nn.Sequential(body, nn.Linear(features, code_dim))
-        self.decoder = generator_body(code_dim, channels, size, width)
+        self.decoder = generator_body(code_dim, channels, size, width, norm=norm)  # no batch norm unless asked
+        dcgan_init(self)
 
     def encode(self, x: Tensor) -> Tensor:
         return self.encoder(x)

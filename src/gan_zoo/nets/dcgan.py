@@ -19,18 +19,31 @@ from gan_zoo.nets.base import Critic, CriticOutput, Generator, check_sizes, conv
 STAGES = {28: (7, 2), 32: (4, 3), 64: (4, 4)}
 
 
-def generator_body(z_dim: int, channels: int, size: int, width: int) -> nn.Sequential:
-    """z → image in [−1, 1]; shared with the convolutional autoencoder critic's decoder."""
+def dcgan_init(module: nn.Module) -> None:
+    """DCGAN §4 initialisation: conv and linear weights ~ N(0, 0.02), batch-norm scales ~ N(1, 0.02), biases 0."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
+def generator_body(z_dim: int, channels: int, size: int, width: int, norm: str = "batch") -> nn.Sequential:
+    """z → image in [−1, 1] (batch norm after every hidden layer, as in the paper); the convolutional
+    autoencoder critic's decoder reuses it with the critic's norm."""
     start, stages = STAGES[size]
     c0 = width * 2 ** (stages - 1)
-    layers: list[nn.Module] = [nn.Linear(z_dim, c0 * start * start, bias=False),
-                               nn.Unflatten(1, (c0, start, start)), nn.BatchNorm2d(c0), nn.ReLU()]
+    layers: list[nn.Module] = [nn.Linear(z_dim, c0 * start * start, bias=norm == "none"),
+                               nn.Unflatten(1, (c0, start, start)), conv_norm_layer(norm, c0), nn.ReLU()]
     c = c0
     for stage in range(stages):
         last = stage == stages - 1
         out = channels if last else c // 2
-        layers.append(nn.ConvTranspose2d(c, out, 4, 2, 1, bias=last))
-        layers += [nn.Tanh()] if last else [nn.BatchNorm2d(out), nn.ReLU()]
+        layers.append(nn.ConvTranspose2d(c, out, 4, 2, 1, bias=last or norm == "none"))
+        layers += [nn.Tanh()] if last else [conv_norm_layer(norm, out), nn.ReLU()]
         c = out
     return nn.Sequential(*layers)
 
@@ -59,6 +72,7 @@ class DCGANGenerator(Generator):
         channels, size, _ = image_shape(data_shape, tuple(STAGES))
         self.z_dim, self.data_shape = z_dim, (channels, size, size)
         self.body = generator_body(z_dim, channels, size, width)
+        dcgan_init(self)
 
     def forward(self, z: Tensor) -> Tensor:
         return self.body(z)
@@ -79,6 +93,7 @@ class DCGANCritic(Critic):
         self.data_shape = (channels, size, size)
         self.body, features = critic_body(channels, size, width, norm, dropout)
         self.out = nn.Linear(features, 1)
+        dcgan_init(self)
 
     def forward(self, x: Tensor) -> CriticOutput:
         features = self.body(x)

@@ -38,7 +38,8 @@ class EnergyBasedGAN(Objective):
         if not isinstance(critic, AutoencoderCritic):
             raise ConfigError(
                 f"objective=ebgan needs an autoencoder critic, got {type(critic).__name__}: "
-                "use model=mlp_autoencoder (or a critic subclassing gan_zoo.nets.AutoencoderCritic)")
+                "use model=mlp_autoencoder (toy data) or model=conv_autoencoder (images), or a critic subclassing "
+                "gan_zoo.nets.AutoencoderCritic")
 
     def critic_loss(self, real: Scored, fake: Scored) -> Terms:
         return {"real_energy": (-real.score).mean(), "fake_margin": F.relu(self.margin + fake.score).mean()}
