@@ -63,3 +63,18 @@ def test_a_missing_checkpoint_is_one_clear_line(tmp_path: Path) -> None:
     result = run_train([*RESUMABLE, f"ckpt_path={tmp_path / 'nope.ckpt'}"], tmp_path / "run")
     assert result.returncode == 2
     assert f"gan_zoo: error: ckpt_path {tmp_path / 'nope.ckpt'} is not a file" in result.stderr
+
+
+def test_a_truncated_or_foreign_checkpoint_is_one_clear_line(tmp_path: Path) -> None:
+    whole = tmp_path / "whole"
+    assert run_train([*RESUMABLE, "objective=wgan", "lipschitz=gp"], whole).returncode == 0
+    last = whole / "checkpoints" / "last.ckpt"
+    truncated = tmp_path / "truncated.ckpt"
+    truncated.write_bytes(last.read_bytes()[: last.stat().st_size // 2])
+    result = run_train([*RESUMABLE, f"ckpt_path={truncated}"], tmp_path / "a")
+    assert result.returncode == 2
+    assert f"gan_zoo: error: ckpt_path {truncated} is truncated or not a checkpoint" in result.stderr
+    result = run_train([*RESUMABLE, "model.critic.width=16", f"ckpt_path={last}"], tmp_path / "b")
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert f"gan_zoo: error: ckpt_path {last} holds a different model (size mismatch for critic." in result.stderr
+    assert "Traceback" not in result.stderr

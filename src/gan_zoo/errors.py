@@ -15,6 +15,12 @@ class DataError(GanZooError, OSError):
     """Training data that is missing, empty or unreadable."""
 
 
+class Interrupted(GanZooError):
+    """The run was stopped by a signal (SIGTERM, SIGUSR1) after saving a checkpoint."""
+
+    exit_code = 143  # 128 + SIGTERM, what a shell reports for a terminated process
+
+
 class NonFiniteLossError(GanZooError, ArithmeticError):
     """A loss term became NaN or Inf during training."""
 

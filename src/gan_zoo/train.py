@@ -6,6 +6,7 @@ import json
 import math
 import sys
 import time
+import zipfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,11 @@ import pytorch_lightning as pl
 import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from gan_zoo.cli import check_group_overrides, report, user_error
-from gan_zoo.errors import ConfigError, GanZooError, require
+from gan_zoo.callbacks import CheckpointOnSignal
+from gan_zoo.errors import ConfigError, GanZooError, Interrupted, require
 from gan_zoo.module import GANModule
 from gan_zoo.schedule import CriticSchedule, TrainingPlan
 
@@ -37,6 +40,9 @@ def validate_config(cfg: DictConfig) -> None:
     require(0 <= cfg.ema_decay < 1, f"ema_decay must be in [0, 1) (got {cfg.ema_decay}); 0 turns EMA off")
     require(cfg.ckpt_path is None or Path(cfg.ckpt_path).is_file(),
             f"ckpt_path {cfg.ckpt_path} is not a file: point it at a checkpoint, e.g. <run>/checkpoints/last.ckpt")
+    # torch.save writes a zip archive whose directory is at the end: a truncated file is not a valid zip.
+    require(cfg.ckpt_path is None or zipfile.is_zipfile(cfg.ckpt_path),
+            f"ckpt_path {cfg.ckpt_path} is truncated or not a checkpoint: resume from an earlier one in the same folder")
     require(cfg.check_finite_every >= 0, f"check_finite_every must be >= 0 (got {cfg.check_finite_every})")
 
 
@@ -80,7 +86,18 @@ def train(cfg: DictConfig) -> float:
                                       max_epochs=plan.num_epochs)
     for logger in loggers:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
-    trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.ckpt_path)
+    try:
+        trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.ckpt_path)
+    except RuntimeError as error:
+        if "Error(s) in loading state_dict" not in str(error):
+            raise
+        detail = str(error).splitlines()[1].strip() if len(str(error).splitlines()) > 1 else str(error)
+        raise ConfigError(f"ckpt_path {cfg.ckpt_path} holds a different model ({detail}): resume with the model, "
+                          f"objective and lipschitz settings it was trained with") from error
+    except SIGTERMException as stop:
+        saved = [c.saved_path for c in callbacks if isinstance(c, CheckpointOnSignal) and c.saved_path]
+        where = f"checkpoint saved to {saved[0]}; resume with ckpt_path={saved[0]}" if saved else "no checkpoint saved"
+        raise Interrupted(f"stopped by a signal at generator iteration {module.gen_iter}: {where}") from stop
 
     metrics = {k: _scalar(v) for k, v in trainer.callback_metrics.items() if k not in ("step",)}
     metrics.update(gen_iter=module.gen_iter, critic_steps=module.critic_steps,

@@ -24,7 +24,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from gan_zoo.data.image_files import READ_ERRORS, read_image
-from gan_zoo.data.planned import PlannedBatches
+from gan_zoo.data.planned import PlannedBatches, consumed_batches
 from gan_zoo.errors import require
 from gan_zoo.schedule import TrainingPlan
 
@@ -123,7 +123,7 @@ class ImageDataModule(pl.LightningDataModule, ABC):
         return batch
 
     def state_dict(self) -> dict[str, Any]:
-        return self.train_stream.state_dict()
+        return self.train_stream.state_dict(consumed=consumed_batches(self))
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.train_stream.load_state_dict(state_dict)

@@ -21,8 +21,15 @@ class PlannedBatches(IterableDataset):
     Epochs are measured in generator iterations (TrainingPlan), so the number of critic batches in
     an epoch follows the critic schedule; Lightning then validates and checkpoints at epoch ends
     exactly every eval_every generator iterations. Its position and RNG are its state_dict, which
-    Lightning stores in checkpoints. Use with DataLoader(batch_size=None, num_workers=0).
+    Lightning stores in checkpoints. Use with DataLoader(batch_size=None, num_workers=0), or as the
+    batch_sampler of a map-style DataLoader.
+
+    Loaders draw ahead of training (Lightning's fetcher by one batch, DataLoader workers by
+    prefetch_factor × workers), so a checkpoint taken mid-epoch must record the position of the last batch
+    training *consumed*: the RNG state before each of the last HISTORY draws is kept for that.
     """
+
+    HISTORY = 64
 
     def __init__(self, draw: Draw, batch_size: int, seed: int) -> None:
         self.draw = draw
@@ -30,6 +37,7 @@ class PlannedBatches(IterableDataset):
         self.rng = torch.Generator().manual_seed(seed)
         self.batches_drawn = 0
         self.boundaries: list[int] | None = None
+        self.rng_before: dict[int, torch.Tensor] = {}  # draw index → RNG state before that draw
 
     def set_plan(self, plan: TrainingPlan) -> None:
         self.boundaries = plan.batch_boundaries()
@@ -37,6 +45,8 @@ class PlannedBatches(IterableDataset):
     def __iter__(self) -> Iterator[Tensor]:
         stop = self._epoch_end()
         while stop is None or self.batches_drawn < stop:
+            self.rng_before[self.batches_drawn] = self.rng.get_state()
+            self.rng_before.pop(self.batches_drawn - self.HISTORY, None)
             self.batches_drawn += 1
             yield self.draw(self.batch_size, self.rng)
 
@@ -46,9 +56,22 @@ class PlannedBatches(IterableDataset):
         index = bisect.bisect_right(self.boundaries, self.batches_drawn)
         return self.boundaries[min(index, len(self.boundaries) - 1)]
 
-    def state_dict(self) -> dict[str, Any]:
-        return {"batches_drawn": self.batches_drawn, "rng": self.rng.get_state()}
+    def state_dict(self, consumed: int | None = None) -> dict[str, Any]:
+        """The position after `consumed` batches (default: all drawn ones) and the RNG state there."""
+        if consumed is None or consumed >= self.batches_drawn:
+            return {"batches_drawn": self.batches_drawn, "rng": self.rng.get_state()}
+        if consumed not in self.rng_before:
+            raise RuntimeError(f"the loader ran {self.batches_drawn - consumed} batches ahead of training, "
+                               f"more than the {self.HISTORY} this stream remembers")
+        return {"batches_drawn": consumed, "rng": self.rng_before[consumed]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.batches_drawn = state["batches_drawn"]
         self.rng.set_state(state["rng"])
+
+
+def consumed_batches(datamodule: Any) -> int | None:
+    """Training batches the attached module has consumed (its critic steps), or None outside training."""
+    trainer = getattr(datamodule, "trainer", None)
+    module = getattr(trainer, "lightning_module", None) if trainer is not None else None
+    return getattr(module, "critic_steps", None)

@@ -11,7 +11,7 @@ from sklearn.datasets import make_swiss_roll
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from gan_zoo.data.planned import PlannedBatches
+from gan_zoo.data.planned import PlannedBatches, consumed_batches
 from gan_zoo.errors import require
 from gan_zoo.schedule import TrainingPlan
 
@@ -109,7 +109,7 @@ class ToyDataModule(pl.LightningDataModule):
         return DataLoader(self.held_out, batch_size=self.val_size, shuffle=False)
 
     def state_dict(self) -> dict:
-        return self.train_stream.state_dict()
+        return self.train_stream.state_dict(consumed=consumed_batches(self))
 
     def load_state_dict(self, state_dict: dict) -> None:
         self.train_stream.load_state_dict(state_dict)
