@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,10 @@ CASES = [
      "image folder /nonexistent/images does not exist: create it and put images in it"),
     (["data=mnist", "data.root=/nonexistent", "data.download=false", "model=dcgan"], 2,
      "MNIST is not readable in /nonexistent/MNIST/raw and could not be downloaded"),
+    (["data=digits", "data.image_size=48", "model=dcgan"], 2,
+     "supports image sizes 28, 32, 64 px (got 48); set data.image_size"),
+    (["data=digits", "model=dcgan", "metrics=inception", "metrics.weights_path=/nowhere/inception.pth"], 2,
+     "could not build the 'fid' metric's feature network (no Inception weights file at /nowhere/inception.pth)"),
     (["lipschitz.lambda_=-1"], 2, "lipschitz.lambda_ must be >= 0 (got -1)"),
     (["lipschitz=lp", "lipschitz.lambda_=-0.5"], 2, "lipschitz.lambda_ must be >= 0 (got -0.5)"),
     (["lipschitz=clip", "lipschitz.c=0"], 2, "lipschitz.c must be > 0 (got 0)"),
@@ -63,3 +68,55 @@ def test_a_bad_value_in_a_sweep_is_reported_before_any_job_runs(tmp_path: Path) 
     assert result.stderr.strip().splitlines()[-1] == (
         "gan_zoo: error: unknown lipschitz 'fp'; choose one of: clip, ct, dragan, gp, lp, none, r1, sn")
     assert not (tmp_path / "sweep").exists()
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Data folders and checkpoints that are wrong in one way each (one short training run makes the checkpoint)."""
+    root = tmp_path_factory.mktemp("bad_files")
+    (root / "empty").mkdir()
+    (root / "corrupt").mkdir()
+    (root / "corrupt" / "only.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    result = run_train([*FAST, "logger=none"], root / "good_run")
+    assert result.returncode == 0, result.stderr[-2000:]
+    good = root / "good_run" / "checkpoints" / "last.ckpt"
+    (root / "truncated.ckpt").write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    return {"root": root, "good": good}
+
+
+FILE_CASES = [
+    ("empty data folder", lambda f: ["data=folder", f"data.path={f['root'] / 'empty'}", "model=dcgan"], 2,
+     "has no image files"),
+    ("only corrupt images", lambda f: ["data=folder", f"data.path={f['root'] / 'corrupt'}", "model=dcgan"], 2,
+     "none of the 1 image files under"),
+    ("missing checkpoint", lambda f: [f"ckpt_path={f['root'] / 'nope.ckpt'}"], 2, "nope.ckpt is not a file"),
+    ("truncated checkpoint", lambda f: [f"ckpt_path={f['root'] / 'truncated.ckpt'}"], 2,
+     "truncated.ckpt is truncated or not a checkpoint: resume from an earlier one"),
+    ("checkpoint of another model", lambda f: ["model.critic.width=16", f"ckpt_path={f['good']}"], 2,
+     "holds a different model (size mismatch for critic."),
+    ("W&B online without credentials", lambda f: ["logger=wandb", "logger.wandb.mode=online"], 2,
+     "logger.wandb.mode=online needs W&B credentials: run `wandb login` or set WANDB_API_KEY"),
+]
+
+
+@pytest.mark.parametrize(("name", "make_args", "exit_code", "message"), FILE_CASES, ids=[c[0] for c in FILE_CASES])
+def test_bad_files_get_one_clear_line(tmp_path: Path, bad_files: dict[str, Path], name: str, make_args,
+                                      exit_code: int, message: str) -> None:
+    env = {"WANDB_API_KEY": "", "NETRC": str(tmp_path / "no_netrc")}
+    result = run_train([*FAST, "logger=none", *make_args(bad_files)], tmp_path / "run", env=env)
+    assert result.returncode == exit_code, result.stderr[-2000:]
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("gan_zoo: error: ") and message in last_line, last_line
+    assert "Traceback" not in result.stderr
+
+
+def test_a_nan_never_overwrites_the_last_good_checkpoint(tmp_path: Path, bad_files: dict[str, Path]) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(bad_files["good"].parents[1], run)
+    last = run / "checkpoints" / "last.ckpt"
+    before = {p.name: p.read_bytes() for p in last.parent.iterdir()}
+    # Resume in place with a penalty weight that overflows: the first critic step's loss is infinite.
+    result = run_train([*FAST, "logger=none", "gen_iters=8", "lipschitz.lambda_=1e39", f"ckpt_path={last}"], run)
+    assert result.returncode == 3, result.stderr[-2000:]
+    assert "gan_zoo: error: non-finite critic loss term 'gp' (inf) at generator iteration 4" in result.stderr
+    assert {p.name: p.read_bytes() for p in last.parent.iterdir()} == before  # nothing written, nothing lost

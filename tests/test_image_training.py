@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import torch
 from PIL import Image
 from torchmetrics.image.fid import FrechetInceptionDistance
@@ -65,16 +64,3 @@ def test_ema_generator_is_updated_every_generator_iteration_and_checkpointed(tmp
     live = {k.removeprefix("generator."): v for k, v in state.items() if k.startswith("generator.")}
     assert ema.keys() == live.keys()
     assert any(not torch.equal(ema[k], live[k]) for k in ema if ema[k].is_floating_point())
-
-
-@pytest.mark.parametrize(("args", "message"), [
-    (["metrics=inception", "metrics.weights_path=/nowhere/inception.pth"],
-     "could not build the 'fid' metric's feature network (no Inception weights file at /nowhere/inception.pth)"),
-    (["data.image_size=48", "model=dcgan"], "supports image sizes 28, 32, 64 px (got 48); set data.image_size"),
-])
-def test_image_set_up_errors_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
-    result = run_train([*SMALL, "model=dcgan", *args], tmp_path / "run")
-    assert result.returncode == 2
-    lines = [line for line in result.stderr.splitlines() if line.startswith("gan_zoo: error:")]
-    assert len(lines) == 1 and message in lines[0], result.stderr[-2000:]
-    assert "Traceback" not in result.stderr

@@ -140,8 +140,10 @@ def test_wgan_gp_learns_8gaussians(tmp_path: Path) -> None:
 
 
 def test_every_experiment_config_runs(tmp_path: Path) -> None:
-    experiments = group_options("experiment")
-    assert set(experiments) >= {"wgan_gp_toy", "wgan_clip_toy", "sngan_toy", "ebgan_toy"}
+    from test_image_training import PAPER_SETUPS  # the image set-ups run on digits there
+
+    experiments = [e for e in group_options("experiment") if e not in PAPER_SETUPS]
+    assert set(experiments) >= {"wgan_gp_toy", "wgan_clip_toy", "sngan_toy", "ebgan_toy", "toy_modes_r1"}
     sweep = tmp_path / "experiments"
     result = run_train([f"experiment={','.join(experiments)}", "gen_iters=2", "eval_every=2", "logger=none",
                         "data.val_size=64"], sweep, multirun=True)

@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytorch_lightning as pl
+import torch
 from pytorch_lightning.loggers import WandbLogger
 
 from gan_zoo.errors import ConfigError
@@ -37,12 +39,39 @@ def resolve_wandb_mode(mode: str) -> str:
     return "online" if wandb_api_key_available() else "offline"
 
 
-def wandb_logger(save_dir: str, mode: str = "auto", **kwargs: Any) -> WandbLogger:
-    """A Lightning WandbLogger writing under save_dir, in the resolved mode."""
+CHECKPOINT_KEY = "gan_zoo_wandb_run_id"
+
+
+class RememberWandbRun(pl.Callback):
+    """Stores the W&B run id in every checkpoint, so that a resumed run continues the same W&B run."""
+
+    def on_save_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict) -> None:
+        ids = [logger.version for logger in trainer.loggers if isinstance(logger, WandbLogger)]
+        if ids:
+            checkpoint[CHECKPOINT_KEY] = ids[0]
+
+
+def wandb_run_id(checkpoint_path: str | None) -> str | None:
+    """The W&B run id stored in a checkpoint by RememberWandbRun (memory-mapped: the weights are not read)."""
+    if not checkpoint_path or not Path(checkpoint_path).is_file():
+        return None
+    try:
+        checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception:  # noqa: BLE001 - the trainer reports unreadable checkpoints itself
+        return None
+    return checkpoint.get(CHECKPOINT_KEY)
+
+
+def wandb_logger(save_dir: str, mode: str = "auto", resume_from: str | None = None, **kwargs: Any) -> WandbLogger:
+    """A Lightning WandbLogger writing under save_dir, in the resolved mode; resuming from a checkpoint
+    (`resume_from`, i.e. ckpt_path) continues that checkpoint's W&B run (same id)."""
     resolved = resolve_wandb_mode(mode)
     if resolved == "online" and not wandb_api_key_available():
         raise ConfigError("logger.wandb.mode=online needs W&B credentials: run `wandb login` or set WANDB_API_KEY, "
                           "or use logger.wandb.mode=offline")
     Path(save_dir).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("WANDB_SILENT", "true")
+    run_id = wandb_run_id(resume_from)
+    if run_id is not None:
+        kwargs.update(id=run_id, resume="allow")
     return WandbLogger(save_dir=save_dir, offline=resolved == "offline", mode=resolved, **kwargs)
