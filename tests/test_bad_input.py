@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,3 +122,16 @@ def test_a_nan_never_overwrites_the_last_good_checkpoint(tmp_path: Path, bad_fil
     assert result.returncode == 3, result.stderr[-2000:]
     assert "gan_zoo: error: non-finite critic loss term 'gp' (inf) at generator iteration 4" in result.stderr
     assert {p.name: p.read_bytes() for p in last.parent.iterdir()} == before  # nothing written, nothing lost
+
+
+@pytest.mark.parametrize("multirun", [False, True], ids=["run", "sweep"])
+def test_an_unwritable_output_folder_is_one_clear_line(tmp_path: Path, multirun: bool) -> None:
+    # /proc refuses new files even for root, so this works where chmod cannot (CI runs as root).
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    command = [sys.executable, "-m", "gan_zoo.train", *(["-m"] if multirun else []), *FAST, "logger=none",
+               f"{key}=/proc/gan_zoo_read_only/run"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "gan_zoo: error: cannot write the output folder /proc/gan_zoo_read_only/run (")
+    assert "Traceback" not in result.stderr

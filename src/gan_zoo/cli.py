@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from importlib import resources
+from pathlib import Path
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import ChoiceSweep, Override
@@ -50,6 +52,26 @@ def check_group_overrides(args: Sequence[str]) -> None:
         for value in _values(override):
             if value not in options and value != "null":
                 raise ConfigError(f"unknown {group} '{value}'; choose one of: {', '.join(options)}")
+
+
+def check_output_folder(args: Sequence[str]) -> None:
+    """Refuse an output folder that cannot be written (read-only disk, no permission) before Hydra tries to
+    create it, which would fail with a traceback. Folders with interpolations are left to Hydra."""
+    multirun = any(a in ("-m", "--multirun") for a in args)
+    key = "hydra.sweep.dir=" if multirun else "hydra.run.dir="
+    given = [a[len(key):] for a in args if a.startswith(key)]
+    folder = Path(given[-1]) if given else Path.cwd() / "outputs"
+    if "${" in str(folder):
+        return
+    existing = folder.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        raise ConfigError(f"cannot write the output folder {folder} ({error.strerror or error}): choose a writable "
+                          f"place with {key}<folder>") from error
 
 
 def report(error: BaseException) -> None:

@@ -18,7 +18,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-from gan_zoo.cli import check_group_overrides, report, user_error
+from gan_zoo.cli import check_group_overrides, check_output_folder, report, user_error
 from gan_zoo.callbacks import CheckpointOnSignal
 from gan_zoo.errors import ConfigError, GanZooError, Interrupted, require
 from gan_zoo.module import GANModule
@@ -127,6 +127,7 @@ def _hydra_main(cfg: DictConfig) -> float:
 def main() -> None:
     try:
         check_group_overrides(sys.argv[1:])
+        check_output_folder(sys.argv[1:])
     except GanZooError as error:
         report(error)
         sys.exit(error.exit_code)
