@@ -12,13 +12,10 @@ is built from every run's metrics.json. Example (the committed table in docs/ima
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
-import sys
 from pathlib import Path
 
-import torch
-from sweeps import QUIET, collect_jobs, mean_se, run_multirun, slug
+from sweeps import add_run_arguments, collect_jobs, mean_se, publish, run_multirun, run_overrides, slug
 
 ADAM_DCGAN = ["optim.generator.lr=2e-4", "optim.critic.lr=2e-4", "optim.generator.betas=[0.5,0.999]",
               "optim.critic.betas=[0.5,0.999]", "n_critic=1"]
@@ -58,27 +55,13 @@ def table(root: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gen-iters", type=int, default=1000, help="budget per run, in generator iterations")
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--root", type=Path, default=Path("outputs/benchmarks/digits_fid"))
-    parser.add_argument("--collect", type=Path, help="only build the table from this earlier --root")
-    parser.add_argument("--out", type=Path, help="also write the table (with the command) to this markdown file")
-    parser.add_argument("override", nargs="*", help="extra Hydra overrides for every run, e.g. model.critic.width=32")
+    add_run_arguments(parser, seeds=3, root="outputs/benchmarks/digits_fid")
     args = parser.parse_args()
-
     root = args.collect or args.root
     if args.collect is None:
         for name, overrides in METHODS.items():
-            run_multirun(name, [*COMMON, *overrides, f"seed={','.join(str(s) for s in range(args.seeds))}",
-                                f"gen_iters={args.gen_iters}", f"eval_every={args.gen_iters}", *QUIET,
-                                f"trainer.accelerator={args.device}", *args.override], root / slug(name))
-    device = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    text = (f"Command: `python {' '.join(sys.argv)}`  \nMachine: {platform.machine()} {device}; budget "
-            f"{args.gen_iters} generator iterations per run.\n\n{table(root)}")
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+            run_multirun(name, [*COMMON, *overrides, *run_overrides(args)], root / slug(name))
+    publish(args, table(root))
 
 
 if __name__ == "__main__":

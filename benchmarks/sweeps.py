@@ -3,13 +3,17 @@ job's metrics.json, and summarise values as mean ± standard error."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
+import platform
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import torch
 
 QUIET = ["logger=csv", "~callbacks.critic_plots", "~callbacks.progress_bar", "+trainer.enable_progress_bar=false"]
 
@@ -50,3 +54,30 @@ def mean_se(values: list[float], digits: int, scale: float = 1.0, kind: str = "f
     mean = statistics.fmean(values)
     se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
     return f"{mean:.{digits}{kind}}±{se:.{digits}{kind}}"
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, seeds: int, root: str) -> None:
+    """The options every sweep benchmark takes: budget, seeds, device, where to run, what to write."""
+    parser.add_argument("--gen-iters", type=int, default=1000, help="budget per run, in generator iterations")
+    parser.add_argument("--seeds", type=int, default=seeds)
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--root", type=Path, default=Path(root))
+    parser.add_argument("--collect", type=Path, help="only build the table from this earlier --root")
+    parser.add_argument("--out", type=Path, help="also write the table (with the command) to this markdown file")
+    parser.add_argument("override", nargs="*", help="extra Hydra overrides for every run, e.g. model.critic.width=64")
+
+
+def run_overrides(args: argparse.Namespace) -> list[str]:
+    """The overrides every job of a sweep benchmark gets: seeds, budget, one final evaluation, quiet output."""
+    return [f"seed={','.join(str(s) for s in range(args.seeds))}", f"gen_iters={args.gen_iters}",
+            f"eval_every={args.gen_iters}", *QUIET, f"trainer.accelerator={args.device}", *args.override]
+
+
+def publish(args: argparse.Namespace, table: str) -> None:
+    """Print the command, the machine and the table; also write them to --out."""
+    device = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    text = (f"Command: `python {' '.join(sys.argv)}`  \nMachine: {platform.machine()} {device}; budget "
+            f"{args.gen_iters} generator iterations per run.\n\n{table}")
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")

@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import argparse
 import math
-import platform
 import statistics
-import sys
 from pathlib import Path
 
-import torch
-from sweeps import QUIET, collect_jobs, mean_se, run_multirun, slug
+from sweeps import add_run_arguments, collect_jobs, mean_se, publish, run_multirun, run_overrides, slug
 
 PAIRS: dict[str, list[str]] = {
     "NS-GAN": ["objective=nsgan", "lipschitz=none"],
@@ -50,12 +47,6 @@ PACGAN = {
 DATASETS = ("ring", "grid")
 
 
-def run_pair(name: str, root: Path, args: argparse.Namespace) -> None:
-    run_multirun(name, [*PAIRS[name], f"data={','.join(args.data)}", f"seed={','.join(str(s) for s in range(args.seeds))}",
-                        f"gen_iters={args.gen_iters}", f"eval_every={args.gen_iters}", *QUIET,
-                        f"trainer.accelerator={args.device}", *args.override], root / slug(name))
-
-
 def collect(root: Path) -> dict[tuple[str, str], list[dict]]:
     """metrics.json of every job, keyed by (pair name, data)."""
     runs: dict[tuple[str, str], list[dict]] = {}
@@ -85,30 +76,16 @@ def table(runs: dict[tuple[str, str], list[dict]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gen-iters", type=int, default=1000, help="budget per run, in generator iterations")
-    parser.add_argument("--seeds", type=int, default=5)
+    add_run_arguments(parser, seeds=5, root="outputs/benchmarks/toy_modes")
     parser.add_argument("--data", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--pairs", nargs="+", default=[p for p in PAIRS if p != "target"], choices=list(PAIRS),
                         metavar="PAIR")
-    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--root", type=Path, default=Path("outputs/benchmarks/toy_modes"))
-    parser.add_argument("--collect", type=Path, help="only build the table from this earlier --root")
-    parser.add_argument("--out", type=Path, help="also write the table (with the command) to this markdown file")
-    parser.add_argument("override", nargs="*", help="extra Hydra overrides for every run, e.g. model.critic.width=256")
     args = parser.parse_args()
-
     root = args.collect or args.root
     if args.collect is None:
         for name in args.pairs:
-            run_pair(name, root, args)
-    runs = collect(root)
-    device = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    header = (f"Command: `python {' '.join(sys.argv)}`  \nMachine: {platform.machine()} {device}; "
-              f"budget {args.gen_iters} generator iterations per run.\n")
-    text = header + "\n" + table(runs)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+            run_multirun(name, [*PAIRS[name], f"data={','.join(args.data)}", *run_overrides(args)], root / slug(name))
+    publish(args, table(collect(root)))
 
 
 if __name__ == "__main__":

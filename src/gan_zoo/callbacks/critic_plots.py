@@ -16,6 +16,7 @@ from pytorch_lightning.loggers import WandbLogger  # noqa: E402
 from pytorch_lightning.utilities import rank_zero_info, rank_zero_only  # noqa: E402
 from torch import Tensor, nn  # noqa: E402
 
+from gan_zoo.callbacks.cadence import EveryNthValidation  # noqa: E402
 from gan_zoo.lipschitz.gradients import input_gradients, interpolate, per_sample_uniform  # noqa: E402
 
 
@@ -72,16 +73,14 @@ def plot_gradient_norms(norms: dict[str, Tensor], title: str) -> plt.Figure:
     return fig
 
 
-class CriticPlots(pl.Callback):
+class CriticPlots(EveryNthValidation):
     """At every `every_n_validations`-th validation on 2-D data, saves to `dirpath` and logs to W&B:
     critic_gen_iter_<k>.png (contours, gradient field, samples) and grad_norms_gen_iter_<k>.png."""
 
     def __init__(self, dirpath: str, every_n_validations: int = 1, num_points: int = 1000, seed: int = 2468) -> None:
+        super().__init__(every_n_validations)
         self.dirpath = Path(dirpath)
-        self.every_n_validations = max(1, every_n_validations)
         self.num_points, self.seed = num_points, seed
-        self.validations = 0
-        self.active = False
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         held_out = getattr(trainer.datamodule, "held_out", None)
@@ -91,10 +90,7 @@ class CriticPlots(pl.Callback):
 
     @rank_zero_only
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if not self.active or trainer.sanity_checking:
-            return
-        self.validations += 1
-        if self.validations % self.every_n_validations:
+        if not self._due(trainer):
             return
         real = trainer.datamodule.held_out[: self.num_points].to(pl_module.device)
         fake = pl_module.sample(len(real), seed=pl_module.val_seed)

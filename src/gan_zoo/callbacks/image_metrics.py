@@ -16,14 +16,15 @@ from hydra.utils import instantiate
 from torchmetrics import Metric
 
 from gan_zoo.data.images import to_uint8
-from gan_zoo.errors import DataError
+from gan_zoo.callbacks.cadence import EveryNthValidation
+from gan_zoo.errors import DataError, require
 
 
 def _as_rgb(images: Tensor) -> Tensor:
     return images.expand(-1, 3, -1, -1) if images.shape[1] == 1 else images
 
 
-class ImageMetrics(pl.Callback):
+class ImageMetrics(EveryNthValidation):
     """Logs val/<name> for every metric (val/<name>_mean and _std for KID and IS) on `num_fake` samples of
     the evaluation generator (fixed noise) and `num_real` training images, with both counts
     (val/metric_num_fake, val/metric_num_real) so a number is never read without its sample size.
@@ -36,13 +37,12 @@ class ImageMetrics(pl.Callback):
 
     def __init__(self, metrics: Mapping[str, Any], num_fake: int = 10000, num_real: int = 10000,
                  batch_size: int = 250, every_n_validations: int = 1, seed: int = 4321) -> None:
-        if num_fake < 2 or num_real < 2:
-            raise DataError(f"callbacks.image_metrics.num_fake and num_real must be >= 2 (got {num_fake}, {num_real})")
+        require(num_fake >= 2 and num_real >= 2,
+                f"metrics.num_fake and metrics.num_real must be >= 2 (got {num_fake}, {num_real})")
+        super().__init__(every_n_validations)
         self.configs = dict(metrics or {})
         self.num_fake, self.num_real, self.batch_size, self.seed = num_fake, num_real, batch_size, seed
-        self.every_n_validations = max(1, every_n_validations)
         self.metrics: dict[str, Metric] = {}
-        self.validations = 0
         self.real_done = False
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
@@ -63,6 +63,7 @@ class ImageMetrics(pl.Callback):
                     f"could not build the '{name}' metric's feature network ({reason}): offline, put the Inception "
                     f"weights (pt_inception-2015-12-05-6726825d.pth) in a file and set metrics.weights_path to it, "
                     f"or use another feature network (e.g. metrics=digits)") from error
+        self.active = bool(self.metrics)
 
     def _share(self, total: int, trainer: pl.Trainer) -> tuple[int, int]:
         """(count, offset) of this rank's part of `total` samples."""
@@ -77,7 +78,7 @@ class ImageMetrics(pl.Callback):
             metric.update(images)
 
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if not self.metrics or trainer.sanity_checking:
+        if not self._due(trainer):
             return
         devices = [pl_module.device] if pl_module.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):  # KID/IS subsets draw random numbers: not from training's stream
@@ -85,9 +86,6 @@ class ImageMetrics(pl.Callback):
 
     @torch.no_grad()
     def _evaluate(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.validations += 1
-        if self.validations % self.every_n_validations:
-            return
         device = pl_module.device
         for metric in self.metrics.values():
             metric.to(device)

@@ -9,21 +9,20 @@ from pytorch_lightning.loggers import WandbLogger
 from pytorch_lightning.utilities import rank_zero_info, rank_zero_only
 from torchvision.utils import make_grid, save_image
 
+from gan_zoo.callbacks.cadence import EveryNthValidation
 from gan_zoo.data.images import to_uint8
 
 
-class SampleGrid(pl.Callback):
+class SampleGrid(EveryNthValidation):
     """At every `every_n_validations`-th validation: `num_samples` images of the evaluation generator (the
     EMA copy when there is one) from noise fixed by `seed`, as dirpath/samples_gen_iter_XXXXXX.png and
     W&B image `samples`; at the end of training the last grid also goes to `final_path`."""
 
     def __init__(self, dirpath: str, final_path: str, num_samples: int = 64, nrow: int = 8, seed: int = 2468,
                  every_n_validations: int = 1) -> None:
+        super().__init__(every_n_validations)
         self.dirpath, self.final_path = Path(dirpath), Path(final_path)
         self.num_samples, self.nrow, self.seed = num_samples, nrow, seed
-        self.every_n_validations = max(1, every_n_validations)
-        self.validations = 0
-        self.active = False
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         held_out = getattr(trainer.datamodule, "held_out", None)
@@ -37,10 +36,7 @@ class SampleGrid(pl.Callback):
 
     @rank_zero_only
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if not self.active or trainer.sanity_checking:
-            return
-        self.validations += 1
-        if self.validations % self.every_n_validations:
+        if not self._due(trainer):
             return
         step = pl_module.gen_iter
         self.dirpath.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,9 @@ names the first of them; a folder with no readable image stops the run with a Da
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -18,6 +19,7 @@ from torchvision.transforms.v2 import functional as TF
 from gan_zoo.errors import DataError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 READ_ERRORS = (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError)
@@ -60,38 +62,33 @@ def read_image(path: Path, size: int, channels: int, crop: int | None = None) ->
     return to_square(tensor, size, crop)
 
 
-def read_images(files: Sequence[Path], size: int, channels: int, crop: int | None = None) -> Tensor:
-    """All readable files as one (N, C, size, size) uint8 tensor; unreadable ones skipped with a counted warning."""
-    images, bad = [], []
+def _skip_unreadable(files: Sequence[Path], read: Callable[[Path], T]) -> list[T]:
+    """read(path) for every file; unreadable ones skipped with one counted warning, none readable an error."""
+    results, bad = [], []
     for path in files:
         try:
-            images.append(read_image(path, size, channels, crop))
+            results.append(read(path))
         except READ_ERRORS:
             bad.append(path)
-    warn_unreadable(bad, len(files))
-    if not images:
+    if bad:
+        log.warning("skipped %d unreadable image file(s) of %d (first: %s)", len(bad), len(files), bad[0])
+    if not results:
         raise DataError(f"none of the {len(files)} image files under {Path(files[0]).parent} could be read; "
                         f"replace them with readable images")
-    return torch.stack(images)
+    return results
+
+
+def read_images(files: Sequence[Path], size: int, channels: int, crop: int | None = None) -> Tensor:
+    """All readable files as one (N, C, size, size) uint8 tensor; unreadable ones skipped with a counted warning."""
+    return torch.stack(_skip_unreadable(files, lambda path: read_image(path, size, channels, crop)))
+
+
+def _verified(path: Path) -> Path:
+    with Image.open(path) as image:
+        image.verify()
+    return path
 
 
 def readable(files: Sequence[Path]) -> list[Path]:
     """Files whose header and data PIL can verify (without decoding); the others skipped with a warning."""
-    good, bad = [], []
-    for path in files:
-        try:
-            with Image.open(path) as image:
-                image.verify()
-            good.append(path)
-        except READ_ERRORS:
-            bad.append(path)
-    warn_unreadable(bad, len(files))
-    if not good:
-        raise DataError(f"none of the {len(files)} image files under {Path(files[0]).parent} could be read; "
-                        f"replace them with readable images")
-    return good
-
-
-def warn_unreadable(bad: Sequence[Path], total: int) -> None:
-    if bad:
-        log.warning("skipped %d unreadable image file(s) of %d (first: %s)", len(bad), total, bad[0])
+    return _skip_unreadable(files, _verified)
