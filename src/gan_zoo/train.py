@@ -6,8 +6,8 @@ import json
 import math
 import sys
 import time
-import zipfile
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
