@@ -3,20 +3,19 @@ iterations and at the end of training)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import inspect
 from collections.abc import Mapping
+from typing import Any
 
 import pytorch_lightning as pl
 import torch
+from hydra.utils import instantiate
 from pytorch_lightning.utilities import rank_zero_info
 from torch import Tensor
-from hydra.utils import instantiate
 from torchmetrics import Metric
 
-from gan_zoo.data.images import to_uint8
 from gan_zoo.callbacks.cadence import EveryNthValidation
+from gan_zoo.data.images import to_uint8
 from gan_zoo.errors import DataError, require
 
 

@@ -45,6 +45,7 @@ class TorchvisionImages(ImageDataModule):
                  **kwargs) -> None:
         super().__init__(image_size=image_size, channels=channels, **kwargs)
         self.root, self.download = Path(root), download
+        self._dataset: datasets.VisionDataset | None = None  # opened by prepare_data, reused by setup
 
     def folder(self) -> Path:
         return self.root / self.dataset_class.__name__ / "raw"
@@ -52,10 +53,10 @@ class TorchvisionImages(ImageDataModule):
     def prepare_data(self) -> None:
         """Download once (Lightning calls this on one process per node, before setup on every rank)."""
         if self.download:
-            self._open(download=True)
+            self._dataset = self._open(download=True)
 
     def load_images(self) -> Tensor:
-        dataset = self._open(download=False)
+        dataset = self._dataset or self._open(download=False)  # other ranks open what rank 0 downloaded
         images = torch.as_tensor(np.asarray(dataset.data))
         images = images.unsqueeze(1) if images.dim() == 3 else images.permute(0, 3, 1, 2)
         return _fit(images.contiguous(), self.image_size, self.channels)

@@ -85,22 +85,18 @@ class ImageDataModule(pl.LightningDataModule, ABC):
     def setup(self, stage: str | None = None) -> None:
         if self.held_out is not None:
             return
-        if self.in_memory:
-            images = self.load_images()
-            order = torch.randperm(len(images), generator=torch.Generator().manual_seed(self.val_seed))
-        else:
-            files = self.list_files()
-            order = torch.randperm(len(files), generator=torch.Generator().manual_seed(self.val_seed))
+        items = self.load_images() if self.in_memory else self.list_files()  # uint8 images, or file paths
+        order = torch.randperm(len(items), generator=torch.Generator().manual_seed(self.val_seed))
         total = len(order)
         require(total > self.val_size, f"data.val_size ({self.val_size}) must be smaller than the data set "
                                        f"({total} images); lower data.val_size")
         val_index, train_index = order[: self.val_size], order[self.val_size:]
         if self.in_memory:
-            self.held_out = to_unit_range(images[val_index])
-            self.train_images = images[train_index.sort().values].contiguous()
+            self.held_out = to_unit_range(items[val_index])
+            self.train_images = items[train_index.sort().values].contiguous()
         else:
-            self.train_files = [files[i] for i in train_index.sort().values.tolist()]
-            held_out = FileImages([files[i] for i in val_index.tolist()], self.image_size, self.channels, self.crop())
+            self.train_files = [items[i] for i in train_index.sort().values.tolist()]
+            held_out = FileImages([items[i] for i in val_index.tolist()], self.image_size, self.channels, self.crop())
             self.held_out = torch.stack([held_out[i] for i in range(len(held_out))])
         self.num_train = total - self.val_size
         log.info("%s: %d training and %d held-out images of shape %s", type(self).__name__, self.num_train,
