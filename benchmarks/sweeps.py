@@ -4,10 +4,8 @@ job's metrics.json, and summarise values as mean ± standard error."""
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -15,11 +13,9 @@ from pathlib import Path
 
 import torch
 
+from gan_zoo.report import job_folders, read_job, slug, summarise  # noqa: F401 - slug is used by the benchmarks
+
 QUIET = ["logger=csv", "~callbacks.critic_plots", "~callbacks.progress_bar", "+trainer.enable_progress_bar=false"]
-
-
-def slug(name: str) -> str:
-    return "".join(c if c.isascii() and c.isalnum() else "_" for c in name.lower()).strip("_")
 
 
 def run_multirun(name: str, overrides: list[str], sweep_dir: Path) -> float:
@@ -34,26 +30,19 @@ def run_multirun(name: str, overrides: list[str], sweep_dir: Path) -> float:
     return elapsed
 
 
-def collect_jobs(sweep_dir: Path) -> list[tuple[dict[str, str], dict]]:
-    """(overrides, metrics) of every finished job of one multirun."""
-    jobs = []
-    for job in sorted(sweep_dir.glob("[0-9]*"), key=lambda p: int(p.name)):
-        if not (job / "metrics.json").exists():
-            continue  # unfinished job
-        overrides = dict(line.removeprefix("- ").split("=", 1)
-                         for line in (job / ".hydra" / "overrides.yaml").read_text().splitlines())
-        jobs.append((overrides, json.loads((job / "metrics.json").read_text())))
-    return jobs
+def collect_jobs(sweep_dir: Path) -> list[tuple[dict[str, str], dict[str, float]]]:
+    """(overrides, metrics) of every finished job of one multirun, read by gan_zoo.report (none if no folder)."""
+    jobs = (read_job(folder) for folder in job_folders(sweep_dir))
+    return [(job.overrides, job.metrics) for job in jobs if job.metrics is not None]
 
 
 def mean_se(values: list[float], digits: int, scale: float = 1.0, kind: str = "f") -> str:
-    """mean ± standard error of the finite values (kind "g" for significant digits)."""
-    values = [v * scale for v in values if not math.isnan(v)]
-    if not values:
+    """mean ± standard error of the values that are not NaN (kind "g" for significant digits)."""
+    summary = summarise([v * scale for v in values])
+    if not summary.count:
         return "–"
-    mean = statistics.fmean(values)
-    se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
-    return f"{mean:.{digits}{kind}}±{se:.{digits}{kind}}"
+    se = summary.sd / math.sqrt(summary.count) if summary.sd is not None else 0.0
+    return f"{summary.mean:.{digits}{kind}}±{se:.{digits}{kind}}"
 
 
 def add_run_arguments(parser: argparse.ArgumentParser, seeds: int, root: str) -> None:

@@ -12,10 +12,11 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from gan_zoo import sharding
 from gan_zoo.checkpoint_io import rng_states, set_rng_states
 from gan_zoo.errors import NonFiniteLossError
 from gan_zoo.lipschitz.base import LipschitzStrategy
-from gan_zoo.lipschitz.gradients import gradient_norms, interpolate, per_sample_uniform
+from gan_zoo.lipschitz.gradients import gradient_norms, interpolate, loss_scaling, per_sample_uniform
 from gan_zoo.nets.base import Critic, Generator, Scored
 from gan_zoo.objectives.base import Objective
 from gan_zoo.schedule import CriticSchedule
@@ -39,7 +40,7 @@ class GANModule(pl.LightningModule):
     def __init__(self, generator: Generator, critic: Critic, objective: Objective, lipschitz: LipschitzStrategy,
                  generator_optimizer: OptimizerFactory, critic_optimizer: OptimizerFactory,
                  schedule: CriticSchedule, val_seed: int = 1234, check_finite_every: int = 1,
-                 ema_decay: float = 0.0, lr_scheduler: SchedulerFactory | None = None) -> None:
+                 ema_decay: float = 0.0, lr_scheduler: SchedulerFactory | None = None, seed: int | None = None) -> None:
         super().__init__()
         objective.check_critic(critic)
         self.generator = generator
@@ -56,13 +57,36 @@ class GANModule(pl.LightningModule):
         self.schedule = schedule
         self.val_seed = val_seed
         self.check_finite_every = check_finite_every
+        self.seed = seed
         self.automatic_optimization = False
+        # The nets that take part in an update: the plain ones, or their DDP wrappers (gan_zoo.distributed).
+        # A dict, so that the wrappers are not registered as submodules (state-dict keys stay the same).
+        self._data_parallel: dict[str, nn.Module] = {}
         # Progress, stored in checkpoints.
         self.gen_iter = 0
         self.critic_steps = 0  # all critic updates, pre-training included
         self.phase = 0  # critic updates since the last generator update
 
     # ----------------------------------------------------------------------------------- set-up
+    def setup(self, stage: str) -> None:
+        sharding.set_shard(self.trainer.global_rank, self.trainer.world_size)
+        if self.seed is not None:
+            # Training's random stream (noise, penalty points, dropout) starts here from the seed, in every process
+            # and whatever building the nets drew; a resumed run then restores the checkpoint's state instead.
+            torch.manual_seed(self.seed)
+
+    def use_data_parallel(self, wrap: Callable[[nn.Module], nn.Module] | None) -> None:
+        """Train G and D through `wrap` (e.g. each in its own DistributedDataParallel); None: the plain nets."""
+        self._data_parallel = {} if wrap is None else {"generator": wrap(self.generator), "critic": wrap(self.critic)}
+
+    @property
+    def training_generator(self) -> nn.Module:
+        return self._data_parallel.get("generator", self.generator)
+
+    @property
+    def training_critic(self) -> nn.Module:
+        return self._data_parallel.get("critic", self.critic)
+
     def configure_optimizers(self) -> tuple[list[Optimizer], list[LRScheduler]]:
         optimizers = [self.generator_optimizer(self.generator.parameters()),
                       self.critic_optimizer(self.critic.parameters())]
@@ -88,6 +112,7 @@ class GANModule(pl.LightningModule):
 
     # -------------------------------------------------------------------------------- training
     def training_step(self, real: Tensor, batch_idx: int) -> None:
+        real = real.to(self.dtype)  # batches gathered on the device are float32; 64-true nets are float64
         log_now = self._logging_now()
         if self.critic_steps < self.schedule.pretrain_steps:
             self._pretrain_step(real, log_now)
@@ -105,10 +130,11 @@ class GANModule(pl.LightningModule):
         _, critic_opt = self.optimizers()
         with torch.no_grad():
             fake = self.generator(self.generator.sample_noise(real.shape[0], self.device))
-        with self.lipschitz.forward_context(self.critic):
-            real_scored, fake_scored = Scored.of(self.critic, real), Scored.of(self.critic, fake)
+        critic = self.training_critic
+        with self.lipschitz.forward_context(self.critic), loss_scaling(self._grad_scaler()):
+            real_scored, fake_scored = Scored.of(critic, real), Scored.of(critic, fake)
             terms = self.objective.critic_loss(real_scored, fake_scored)
-            penalty = self.lipschitz.penalty(self.critic, real_scored, fake_scored)
+            penalty = self.lipschitz.penalty(critic, real_scored, fake_scored)
             loss = sum([*terms.values(), *penalty.terms.values()])
             self._check_finite("critic", {**terms, **penalty.terms})
             self._optimize(critic_opt, loss)
@@ -133,7 +159,8 @@ class GANModule(pl.LightningModule):
     def _generator_step(self, batch_size: int) -> None:
         generator_opt, _ = self.optimizers()
         self.toggle_optimizer(generator_opt)  # no gradients for the critic's weights
-        fake = self.generator(self.generator.sample_noise(batch_size, self.device))
+        fake = self.training_generator(self.generator.sample_noise(batch_size, self.device))
+        # The plain critic: its weights are frozen here, so its DDP wrapper (if any) has nothing to reduce.
         with self.lipschitz.forward_context(self.critic):
             terms = self.objective.generator_loss(Scored.of(self.critic, fake))
             loss = sum(terms.values())
@@ -150,7 +177,7 @@ class GANModule(pl.LightningModule):
 
     def _pretrain_step(self, real: Tensor, log_now: bool) -> None:
         _, critic_opt = self.optimizers()
-        terms = self.objective.pretrain_loss(Scored.of(self.critic, real))
+        terms = self.objective.pretrain_loss(Scored.of(self.training_critic, real))
         loss = sum(terms.values())
         self._check_finite("pretrain", terms)
         self._optimize(critic_opt, loss)
@@ -182,13 +209,20 @@ class GANModule(pl.LightningModule):
         """The generator that evaluation and pictures use: the EMA copy when there is one."""
         return self.generator if self.generator_ema is None else self.generator_ema.module
 
-    @torch.no_grad()
+    def fixed_noise(self, n: int, seed: int) -> Tensor:
+        """n noise vectors fixed by seed (drawn on the CPU, so the same on every device and every rank)."""
+        return torch.randn(n, self.generator.z_dim, generator=torch.Generator().manual_seed(seed))
+
     def sample(self, n: int, seed: int, generator: nn.Module | None = None) -> Tensor:
-        """n samples of the evaluation generator (or `generator`) from noise fixed by seed, in eval mode (batch
-        norm with running statistics, whether called inside validation or after training)."""
+        """n samples of the evaluation generator (or `generator`) from the noise fixed by seed."""
+        return self.generate(self.fixed_noise(n, seed), generator)
+
+    @torch.no_grad()
+    def generate(self, z: Tensor, generator: nn.Module | None = None) -> Tensor:
+        """G(z) with the evaluation generator (or `generator`) in eval mode (batch norm with running statistics,
+        whether called inside validation or after training)."""
         net = self.eval_generator if generator is None else generator
-        rng = torch.Generator(device=self.device).manual_seed(seed)
-        z = torch.randn(n, self.generator.z_dim, generator=rng, device=self.device)
+        z = z.to(self.device, self.dtype)  # self.dtype: float64 under trainer.precision=64-true
         was_training = net.training
         net.eval()
         try:
@@ -209,8 +243,14 @@ class GANModule(pl.LightningModule):
         self.log("gen_iter", float(self.gen_iter), prog_bar=True)
         self.log("step", float(self.gen_iter))
 
+    def _grad_scaler(self) -> torch.amp.GradScaler | None:
+        """The fp16 loss scaler (trainer.precision=16-mixed), which gradient penalties must use too."""
+        return getattr(self.trainer.precision_plugin, "scaler", None)
+
     def _check_finite(self, phase: str, terms: dict[str, Tensor]) -> None:
         if not self.check_finite_every or self.critic_steps % self.check_finite_every:
+            return
+        if self._grad_scaler() is not None:  # fp16: the scaler skips overflowing steps and lowers its scale
             return
         values = torch.stack([v.detach().float() for v in terms.values()])
         finite = torch.isfinite(values)

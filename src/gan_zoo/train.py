@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
+import os
 import sys
 import time
 import warnings
@@ -25,11 +27,21 @@ from gan_zoo.module import GANModule
 from gan_zoo.schedule import CriticSchedule, TrainingPlan
 
 METRICS_FILE = "metrics.json"
+log = logging.getLogger(__name__)
 
 OmegaConf.register_new_resolver("min", lambda *values: min(values), replace=True)
+# W&B group of a sweep's runs: the sweep folder's name (None outside a sweep).
+OmegaConf.register_new_resolver(
+    "sweep_group", lambda mode, sweep_dir: Path(sweep_dir).name if str(mode).endswith("MULTIRUN") else None,
+    replace=True)
+# hydra/launcher=slurm: GPUs per node are the trainer's devices, unless it trains on CPUs.
+OmegaConf.register_new_resolver(
+    "gpus_per_node", lambda accelerator, devices: None if accelerator == "cpu" else devices, replace=True)
 
 # Lightning 2.6 with torch >= 2.10 warns about its own use of a torch pytree API on every run.
 warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+# Under DDP every rank evaluates the same samples (gan_zoo.sharding), so epoch-level values need no sync_dist.
+warnings.filterwarnings("ignore", message=r"It is recommended to use `self.log\('(val/|gen_iter|step)")
 
 
 def validate_config(cfg: DictConfig) -> None:
@@ -67,6 +79,7 @@ def build(cfg: DictConfig) -> tuple[GANModule, pl.LightningDataModule, TrainingP
         val_seed=cfg.data.get("val_seed", 1234),
         check_finite_every=cfg.check_finite_every,
         ema_decay=cfg.ema_decay,
+        seed=cfg.seed,
     )
     return module, datamodule, plan
 
@@ -75,9 +88,31 @@ def _scalar(value: Any) -> float:
     return float(value.item() if isinstance(value, torch.Tensor) else value)
 
 
+def resume_automatically(cfg: DictConfig) -> dict[str, Any] | None:
+    """With auto_resume and no ckpt_path: point ckpt_path at checkpoint_dir/last.ckpt when it exists (a requeued
+    job, a sweep re-run into the same folder). Returns the metrics of a run that had already finished."""
+    if cfg.ckpt_path is not None or not cfg.get("auto_resume", False):
+        return None
+    finished = Path(cfg.output_dir) / METRICS_FILE
+    if finished.is_file():
+        log.info("%s exists: this run finished before; not training it again", finished)
+        return json.loads(finished.read_text())
+    last = Path(cfg.checkpoint_dir) / "last.ckpt"
+    if last.is_file():
+        log.info("resuming from %s (auto_resume)", last)
+        cfg.ckpt_path = str(last)
+    return None
+
+
 def train(cfg: DictConfig) -> float:
     """Train one configuration; write metrics.json to the run folder; return cfg.optimized_metric."""
     started = time.perf_counter()
+    if os.environ.get("SLURM_CPUS_PER_TASK", "").isdigit():  # SLURM does not pin CPUs on every cluster
+        torch.set_num_threads(int(os.environ["SLURM_CPUS_PER_TASK"]))
+    finished = resume_automatically(cfg)
+    if finished is not None:
+        return _optimized_metric(cfg, finished)
+    # The same seed in every DDP process: they draw the global batch together and keep a slice (gan_zoo.sharding).
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     module, datamodule, plan = build(cfg)
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
@@ -104,7 +139,13 @@ def train(cfg: DictConfig) -> float:
                    wall_time_s=round(time.perf_counter() - started, 3))
     output = Path(cfg.output_dir)
     output.mkdir(parents=True, exist_ok=True)
-    (output / METRICS_FILE).write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    # Under DDP every rank evaluates; rank r > 0 writes metrics.rank<r>.json beside rank 0's metrics.json.
+    name = METRICS_FILE if trainer.global_rank == 0 else f"metrics.rank{trainer.global_rank}.json"
+    (output / name).write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    return _optimized_metric(cfg, metrics)
+
+
+def _optimized_metric(cfg: DictConfig, metrics: dict[str, Any]) -> float:
     value = metrics.get(cfg.optimized_metric)
     if value is None:
         raise ConfigError(f"optimized_metric '{cfg.optimized_metric}' was not logged; "

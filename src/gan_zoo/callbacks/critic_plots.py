@@ -36,13 +36,14 @@ def plot_critic(critic: nn.Module, real: Tensor, fake: Tensor, title: str, resol
     xs = torch.linspace(float(low[0]), float(high[0]), resolution)
     ys = torch.linspace(float(low[1]), float(high[1]), resolution)
     gx, gy = torch.meshgrid(xs, ys, indexing="xy")
-    device = next(critic.parameters()).device
-    grid = torch.stack([gx.flatten(), gy.flatten()], dim=1).to(device)
+    weight = next(critic.parameters())
+    device, dtype = weight.device, weight.dtype
+    grid = torch.stack([gx.flatten(), gy.flatten()], dim=1).to(device, dtype)
     with torch.no_grad():
         values = critic(grid).score.view(resolution, resolution).cpu()
     ax_, ay_ = torch.meshgrid(torch.linspace(float(low[0]), float(high[0]), arrows),
                               torch.linspace(float(low[1]), float(high[1]), arrows), indexing="xy")
-    grad = critic_gradients(critic, torch.stack([ax_.flatten(), ay_.flatten()], dim=1).to(device)).cpu()
+    grad = critic_gradients(critic, torch.stack([ax_.flatten(), ay_.flatten()], dim=1).to(device, dtype)).cpu()
     fig, ax = plt.subplots(figsize=(6, 6), dpi=100)
     contour = ax.contourf(gx, gy, values, levels=30, cmap="viridis", alpha=0.85)
     fig.colorbar(contour, ax=ax, fraction=0.046, pad=0.04, label="critic score D(x)")
@@ -92,7 +93,7 @@ class CriticPlots(EveryNthValidation):
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not self._due(trainer):
             return
-        real = trainer.datamodule.held_out[: self.num_points].to(pl_module.device)
+        real = trainer.datamodule.held_out[: self.num_points].to(pl_module.device, pl_module.dtype)
         fake = pl_module.sample(len(real), seed=pl_module.val_seed)
         devices = [pl_module.device] if pl_module.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):  # plotting must not change the training's random stream

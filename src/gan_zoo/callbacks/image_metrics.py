@@ -97,9 +97,9 @@ class ImageMetrics(EveryNthValidation):
                     self._update(metric, _as_rgb(batch.to(device)), real=True)
             self.real_done = True
         count, offset = self._share(self.num_fake, trainer)
-        for start in range(offset, offset + count, self.batch_size):
-            n = min(self.batch_size, offset + count - start)
-            fake = _as_rgb(to_uint8(pl_module.sample(n, seed=self.seed + start)))
+        # One noise draw for all samples, sliced: the same images whatever the number of processes.
+        for z in pl_module.fixed_noise(self.num_fake, self.seed)[offset: offset + count].split(self.batch_size):
+            fake = _as_rgb(to_uint8(pl_module.generate(z)))
             for metric in self.metrics.values():
                 self._update(metric, fake, real=False)
         values: dict[str, float] = {"val/metric_num_fake": float(self.num_fake), "val/metric_num_real": float(self.num_real)}

@@ -1,8 +1,10 @@
-"""Checkpoint before exiting on SIGTERM or SIGUSR1 (a cluster's preemption and time-limit warnings)."""
+"""Checkpoint before exiting on SIGTERM, SIGUSR1 or a SLURM time-limit warning (a cluster's preemption signals)."""
 
 from __future__ import annotations
 
+import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -10,25 +12,67 @@ import pytorch_lightning as pl
 from pytorch_lightning.utilities import rank_zero_info
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
+Handler = Callable[[int, FrameType | None], object]
+
+
+def submitit_signal() -> int | None:
+    """The signal that submitit (hydra/launcher=slurm) asks SLURM to send before a job's time limit."""
+    if not hasattr(signal, "SIGUSR2"):
+        return None
+    name = os.environ.get("SUBMITIT_PREEMPT_SIGNAL", "USR2")
+    return getattr(signal, f"SIG{name}", None)
+
 
 class CheckpointOnSignal(pl.Callback):
-    """Lightning stops after the current batch on SIGTERM (raising SIGTERMException); this callback treats
-    SIGUSR1 the same way (unless a SLURM auto-requeue handler owns it) and, when that stop happens, writes
-    `<dirpath>/last.ckpt` so the run resumes from the very batch it stopped at (`ckpt_path=`)."""
+    """Lightning stops after the current batch on SIGTERM (raising SIGTERMException); this callback treats SIGUSR1
+    the same way (unless a SLURM auto-requeue handler owns it) and, when that stop happens, writes
+    `<dirpath>/last.ckpt` so the run resumes from the very batch it stopped at (`ckpt_path=`, or by itself with
+    `auto_resume`).
+
+    Under submitit (`hydra/launcher=slurm`) SLURM sends SIGUSR2 `signal_delay_s` before the time limit, and
+    submitit's handler requeues the job and exits at once. This callback takes that signal over: training stops
+    after the batch, last.ckpt is written, and only then is submitit's handler run, so the requeued job resumes
+    from the batch the old one stopped at.
+    """
 
     def __init__(self, dirpath: str, filename: str = "last.ckpt") -> None:
         self.path = Path(dirpath) / filename
         self.saved_path: Path | None = None
+        self._replaced: dict[int, Handler] = {}  # signal → the handler it had before (to chain to and restore)
+        self._received: int | None = None
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        if hasattr(signal, "SIGUSR1") and signal.getsignal(signal.SIGUSR1) in (signal.SIG_DFL, None):
-            def stop_after_this_batch(signum: int, frame: FrameType | None) -> None:
-                trainer._signal_connector.received_sigterm = True
+        def stop_after_this_batch(signum: int, frame: FrameType | None) -> None:
+            self._received = signum
+            trainer._signal_connector.received_sigterm = True
 
-            signal.signal(signal.SIGUSR1, stop_after_this_batch)
+        if hasattr(signal, "SIGUSR1") and signal.getsignal(signal.SIGUSR1) in (signal.SIG_DFL, None):
+            self._take_over(signal.SIGUSR1, stop_after_this_batch)
+        preempt = submitit_signal()
+        if preempt is not None and _is_submitit_handler(signal.getsignal(preempt)):
+            self._take_over(preempt, stop_after_this_batch)
+
+    def _take_over(self, signum: int, handler: Handler) -> None:
+        self._replaced[signum] = signal.getsignal(signum)
+        signal.signal(signum, handler)
 
     def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
-        if isinstance(exception, SIGTERMException):
-            trainer.save_checkpoint(self.path)
-            self.saved_path = self.path
-            rank_zero_info(f"stopped by a signal: checkpoint saved to {self.path}")
+        if not isinstance(exception, SIGTERMException):
+            return
+        trainer.save_checkpoint(self.path)
+        self.saved_path = self.path
+        rank_zero_info(f"stopped by a signal at generator iteration {getattr(pl_module, 'gen_iter', '?')}: "
+                       f"checkpoint saved to {self.path}")
+        previous = self._replaced.get(self._received) if self._received is not None else None
+        if _is_submitit_handler(previous):
+            self.teardown(trainer, pl_module, "fit")
+            previous(self._received, None)  # submitit: requeue this job, then exit
+
+    def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        for signum, handler in self._replaced.items():
+            signal.signal(signum, handler)
+        self._replaced = {}
+
+
+def _is_submitit_handler(handler: object) -> bool:
+    return callable(handler) and type(getattr(handler, "__self__", None)).__module__.startswith("submitit.")

@@ -46,7 +46,7 @@ class ToyMetrics(pl.Callback):
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not self.active or trainer.sanity_checking:
             return
-        real = self.real.to(pl_module.device)
+        real = self.real.to(pl_module.device, pl_module.dtype)
         fake = pl_module.sample(len(real), seed=pl_module.val_seed)
         with torch.no_grad():
             estimate = float(pl_module.critic(real).score.mean() - pl_module.critic(fake).score.mean())

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import IterableDataset
 
+from gan_zoo import sharding
 from gan_zoo.schedule import TrainingPlan
 
 Draw = Callable[[int, torch.Generator], Tensor]
@@ -27,6 +28,9 @@ class PlannedBatches(IterableDataset):
     Loaders draw ahead of training (Lightning's fetcher by one batch, DataLoader workers by
     prefetch_factor × workers), so a checkpoint taken mid-epoch must record the position of the last batch
     training *consumed*: the RNG state before each of the last HISTORY draws is kept for that.
+
+    Under data parallelism every process draws the global batch (world size × batch_size) and keeps its own
+    slice (gan_zoo.sharding), so the stream and its state are the same in every process.
     """
 
     HISTORY = 64
@@ -48,7 +52,7 @@ class PlannedBatches(IterableDataset):
             self.rng_before[self.batches_drawn] = self.rng.get_state()
             self.rng_before.pop(self.batches_drawn - self.HISTORY, None)
             self.batches_drawn += 1
-            yield self.draw(self.batch_size, self.rng)
+            yield sharding.local_slice(self.draw(self.batch_size * sharding.world_size(), self.rng))
 
     def _epoch_end(self) -> int | None:
         if self.boundaries is None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor, nn
 
+from gan_zoo import sharding
 from gan_zoo.errors import ConfigError, require
 from gan_zoo.lipschitz.base import LipschitzStrategy, Penalty
 from gan_zoo.lipschitz.gradients import (
@@ -88,7 +88,7 @@ class DRAGANPenalty(GradientPenaltyStrategy):
         self.perturb_scale = perturb_scale
 
     def penalty_points(self, real: Tensor, fake: Tensor) -> Tensor:
-        return dragan_points(real, self.perturb_scale, torch.rand_like(real), per_sample_uniform(real))
+        return dragan_points(real, self.perturb_scale, sharding.rand_like(real), per_sample_uniform(real))
 
     def penalty_from_norms(self, norms: Tensor) -> Tensor:
         return two_sided_penalty(norms)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+
 import torch
 from torch import Tensor, nn
+
+from gan_zoo import sharding
 
 
 def per_sample_uniform(reference: Tensor) -> Tensor:
     """One U[0, 1) draw per sample, shaped to broadcast over all non-batch dims (REFERENCES §5.1)."""
-    return torch.rand(reference.shape[0], *([1] * (reference.dim() - 1)),
-                      device=reference.device, dtype=reference.dtype)
+    return sharding.rand(reference.shape[0], *([1] * (reference.dim() - 1)),
+                         device=reference.device, dtype=reference.dtype)
 
 
 def interpolate(real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:
@@ -17,12 +23,35 @@ def interpolate(real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:
     return eps * real + (1.0 - eps) * fake
 
 
+_GRAD_SCALER: ContextVar[torch.amp.GradScaler | None] = ContextVar("gan_zoo_grad_scaler", default=None)
+
+
+@contextlib.contextmanager
+def loss_scaling(scaler: torch.amp.GradScaler | None) -> Iterator[None]:
+    """Input gradients taken inside use `scaler` (fp16 mixed precision; None or a disabled scaler: plain)."""
+    token = _GRAD_SCALER.set(scaler if scaler is not None and scaler.is_enabled() else None)
+    try:
+        yield
+    finally:
+        _GRAD_SCALER.reset(token)
+
+
 def input_gradients(critic: nn.Module, points: Tensor, create_graph: bool = True) -> Tensor:
-    """∇_x D(x) at each point (same shape as points)."""
+    """∇_x D(x) at each point (same shape as points).
+
+    Under fp16 loss scaling (`loss_scaling`) this is the PyTorch AMP gradient-penalty recipe (REFERENCES §5.8):
+    differentiate scale·ΣD so that small backward values do not underflow in half precision, then multiply by
+    1/scale. An overflow gives inf here, hence an inf penalty and inf gradients: the scaler then skips the step
+    and lowers its scale, as for any other overflow.
+    """
     points = points.detach().requires_grad_(True)
-    score = critic(points).score
-    (grad,) = torch.autograd.grad(score.sum(), points, create_graph=create_graph)
-    return grad
+    score = critic(points).score.sum()
+    scaler = _GRAD_SCALER.get()
+    if scaler is None:
+        (grad,) = torch.autograd.grad(score, points, create_graph=create_graph)
+        return grad
+    (scaled,) = torch.autograd.grad(scaler.scale(score), points, create_graph=create_graph)
+    return scaled * (1.0 / scaler.get_scale())
 
 
 def gradient_norms(critic: nn.Module, points: Tensor, create_graph: bool = True) -> Tensor:
@@ -47,8 +76,8 @@ def one_sided_penalty(norms: Tensor) -> Tensor:
 def dragan_points(real: Tensor, perturb_scale: float, noise: Tensor, alpha: Tensor) -> Tensor:
     """DRAGAN penalty points around real data only (Kodali et al. 2017, official notebook).
 
-    x_p = x + perturb_scale · std(x) · noise   (noise ~ U[0, 1), std over the whole batch)
+    x_p = x + perturb_scale · std(x) · noise   (noise ~ U[0, 1), std over the whole (global) batch)
     x̂  = x + α (x_p − x)                       (α ~ U[0, 1) per sample)
     """
-    perturbed = real + perturb_scale * real.std() * noise
+    perturbed = real + perturb_scale * sharding.global_std(real) * noise
     return real + alpha * (perturbed - real)

@@ -8,6 +8,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from gan_zoo import sharding
 from gan_zoo.errors import require
 
 
@@ -44,7 +45,8 @@ class Generator(nn.Module):
     data_shape: tuple[int, ...]
 
     def sample_noise(self, n: int, device: torch.device | None = None) -> Tensor:
-        return torch.randn(n, self.z_dim, device=device)
+        """z ~ N(0, I): this process's rows of the global batch's noise (gan_zoo.sharding)."""
+        return sharding.randn(n, self.z_dim, device=device)
 
 
 class Critic(nn.Module):
@@ -111,3 +113,14 @@ def image_shape(data_shape: Sequence[int], sizes: Sequence[int]) -> tuple[int, i
 def check_sizes(**sizes: float) -> None:
     for name, value in sizes.items():
         require(value >= 1, f"model {name} must be >= 1 (got {value})")
+
+
+class SampleDropout(nn.Dropout):
+    """Dropout whose mask is this process's rows of a mask drawn for the global batch (gan_zoo.sharding), so a
+    data-parallel run drops the same units of each sample as a single-process run with the whole batch."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0:
+            return x
+        keep = sharding.rand_like(x) >= self.p
+        return x * keep / (1.0 - self.p)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 
 from gan_zoo.errors import require
-from gan_zoo.nets.base import Critic, CriticOutput, Generator, check_sizes, conv_norm_layer, image_shape
+from gan_zoo.nets.base import Critic, CriticOutput, Generator, SampleDropout, check_sizes, conv_norm_layer, image_shape
 
 # image side → (side of the first feature map, number of stride-2 stages)
 STAGES = {28: (7, 2), 32: (4, 3), 64: (4, 4)}
@@ -57,21 +57,25 @@ def critic_body(channels: int, size: int, width: int, norm: str, dropout: float)
         layers += [nn.Conv2d(c_in, c, 4, 2, 1), conv_norm_layer("none" if stage == 0 else norm, c),
                    nn.LeakyReLU(0.2)]
         if dropout > 0:
-            layers.append(nn.Dropout(dropout))
+            layers.append(SampleDropout(dropout))
         c_in, c = c, c * 2
     layers.append(nn.Flatten())
     return nn.Sequential(*layers), c_in * start * start
 
 
 class DCGANGenerator(Generator):
-    """DCGAN generator: z ~ N(0, I_{z_dim}) → (C, H, W) image in [−1, 1]."""
+    """DCGAN generator: z ~ N(0, I_{z_dim}) → (C, H, W) image in [−1, 1].
 
-    def __init__(self, data_shape: Sequence[int], z_dim: int = 100, width: int = 64) -> None:
+    norm: batch (the paper) | layer | none. Under DDP on CPUs batch norm normalises each process's own batch
+    (SyncBatchNorm, `trainer.sync_batchnorm=true`, needs GPUs).
+    """
+
+    def __init__(self, data_shape: Sequence[int], z_dim: int = 100, width: int = 64, norm: str = "batch") -> None:
         super().__init__()
         check_sizes(z_dim=z_dim, width=width)
         channels, size, _ = image_shape(data_shape, tuple(STAGES))
         self.z_dim, self.data_shape = z_dim, (channels, size, size)
-        self.body = generator_body(z_dim, channels, size, width)
+        self.body = generator_body(z_dim, channels, size, width, norm)
         dcgan_init(self)
 
     def forward(self, z: Tensor) -> Tensor:

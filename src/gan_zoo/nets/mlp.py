@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 
 from gan_zoo.errors import require
-from gan_zoo.nets.base import AutoencoderCritic, Critic, CriticOutput, Generator, check_sizes, norm_layer
+from gan_zoo.nets.base import AutoencoderCritic, Critic, CriticOutput, Generator, SampleDropout, check_sizes, norm_layer
 
 
 def _hidden_stack(in_dim: int, width: int, depth: int, norm: str, dropout: float) -> nn.Sequential:
@@ -16,7 +16,7 @@ def _hidden_stack(in_dim: int, width: int, depth: int, norm: str, dropout: float
     for i in range(depth):
         layers += [nn.Linear(in_dim if i == 0 else width, width), norm_layer(norm, width), nn.ReLU()]
         if dropout > 0:
-            layers.append(nn.Dropout(dropout))
+            layers.append(SampleDropout(dropout))
     return nn.Sequential(*layers)
 
 

@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from gan_zoo.errors import require
-from gan_zoo.nets.base import Critic, CriticOutput, Generator, check_sizes, conv_norm_layer, image_shape
+from gan_zoo.nets.base import Critic, CriticOutput, Generator, SampleDropout, check_sizes, conv_norm_layer, image_shape
 
 SIZES = (32, 64)
 POOLS = ("mean", "sum")
@@ -95,7 +95,7 @@ class ResNetCritic(Critic):
         for block in blocks:
             layers.append(block)
             if dropout > 0:
-                layers.append(nn.Dropout(dropout))
+                layers.append(SampleDropout(dropout))
         self.blocks = nn.Sequential(*layers)
         self.out = nn.Linear(width, 1)
 
