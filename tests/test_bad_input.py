@@ -34,6 +34,8 @@ CASES = [
     (["lipschitz=clip", "lipschitz.c=0"], 2, "lipschitz.c must be > 0 (got 0)"),
     (["lipschitz=clip", "lipschitz.c=-0.01"], 2, "lipschitz.c must be > 0 (got -0.01)"),
     (["n_critic=0"], 2, "n_critic must be >= 1 (got 0)"),
+    (["trainer.accelerator=cpu", "trainer.devices=2", "trainer.strategy.wrapping=foo"], 2,
+     "trainer.strategy.wrapping must be one of separate, whole (got 'foo')"),
     (["optim.critic.lr=0"], 2, "optim.critic.lr must be > 0 (got 0)"),
     (["optim.generator.lr=-1e-4"], 2, "optim.generator.lr must be > 0 (got -0.0001)"),
     (["objective=ebgan"], 2, "objective=ebgan needs an autoencoder critic, got MLPCritic: use model=mlp_autoencoder (toy data) or "
