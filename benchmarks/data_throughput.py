@@ -40,6 +40,15 @@ class Tensors(ImageDataModule):
         return self.images
 
 
+class RandomImages(Tensors):
+    """Random uint8 images held in memory, like data=cifar10 (what the speed benchmarks train on: no download)."""
+
+    def __init__(self, count: int = 10_000, image_size: int = 32, channels: int = 3, **kwargs) -> None:
+        rng = torch.Generator().manual_seed(0)
+        super().__init__(torch.randint(0, 256, (count, channels, image_size, image_size), dtype=torch.uint8,
+                                       generator=rng), **kwargs)
+
+
 class PILItems(Dataset):
     """The plain path: one PIL image per item, ToTensor + Normalize per item."""
 
