@@ -28,7 +28,12 @@ CASES = [
     (["data=digits", "data.image_size=48", "model=dcgan"], 2,
      "supports image sizes 28, 32, 64 px (got 48); set data.image_size"),
     (["data=digits", "model=dcgan", "metrics=inception", "metrics.weights_path=/nowhere/inception.pth"], 2,
-     "could not build the 'fid' metric's feature network (no Inception weights file at /nowhere/inception.pth)"),
+     "could not build the feature network of fid, kid, is (no Inception weights file at /nowhere/inception.pth)"),
+    (["data=digits", "model=dcgan", "metrics=digits", "metrics.functions.fid.feature=2048"], 2,
+     "metrics.functions.fid.feature: unknown output '2048'; DigitClassifier gives features, logits"),
+    (["data=digits", "model=dcgan", "metrics=digits", "metrics.features.output=features"], 2,
+     "metrics.features must give named outputs (num_features a dict), e.g. DigitClassifier with output=all or "
+     "InceptionV3; DigitClassifier gives one"),
     (["lipschitz.lambda_=-1"], 2, "lipschitz.lambda_ must be >= 0 (got -1)"),
     (["lipschitz=lp", "lipschitz.lambda_=-0.5"], 2, "lipschitz.lambda_ must be >= 0 (got -0.5)"),
     (["lipschitz=clip", "lipschitz.c=0"], 2, "lipschitz.c must be > 0 (got 0)"),
@@ -81,6 +86,7 @@ def bad_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     (root / "empty").mkdir()
     (root / "corrupt").mkdir()
     (root / "corrupt" / "only.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    (root / "garbage.pth").write_bytes(b"not a weights file")
     result = run_train([*FAST, "logger=none"], root / "good_run")
     assert result.returncode == 0, result.stderr[-2000:]
     good = root / "good_run" / "checkpoints" / "last.ckpt"
@@ -93,6 +99,12 @@ FILE_CASES = [
      "has no image files"),
     ("only corrupt images", lambda f: ["data=folder", f"data.path={f['root'] / 'corrupt'}", "model=dcgan"], 2,
      "none of the 1 image files under"),
+    ("corrupt Inception weights", lambda f: ["data=digits", "model=dcgan", "metrics=inception",
+                                            f"metrics.weights_path={f['root'] / 'garbage.pth'}"], 2,
+     "garbage.pth (invalid load key, 'n'.); replace it with a complete copy of pt_inception-2015-12-05-6726825d.pth"),
+    ("corrupt digit-classifier weights", lambda f: ["data=digits", "model=dcgan", "metrics=digits",
+                                                   f"metrics.weights_path={f['root'] / 'garbage.pth'}"], 2,
+     "garbage.pth (not a torch weights file); delete the file and it is trained again"),
     ("missing checkpoint", lambda f: [f"ckpt_path={f['root'] / 'nope.ckpt'}"], 2, "nope.ckpt is not a file"),
     ("truncated checkpoint", lambda f: [f"ckpt_path={f['root'] / 'truncated.ckpt'}"], 2,
      "truncated.ckpt is truncated or not a checkpoint: resume from an earlier one"),

@@ -9,14 +9,17 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor, nn
 from torch.optim import Optimizer
+from pytorch_lightning.core.optimizer import LightningOptimizer
 from torch.optim.lr_scheduler import LRScheduler
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gan_zoo import sharding
 from gan_zoo.checkpoint_io import rng_states, set_rng_states
+from gan_zoo.direct_steps import lightning_adds_nothing
+from gan_zoo.ema import GeneratorEMA
 from gan_zoo.errors import NonFiniteLossError
 from gan_zoo.lipschitz.base import LipschitzStrategy
 from gan_zoo.lipschitz.gradients import gradient_norms, interpolate, loss_scaling, per_sample_uniform
+from gan_zoo.nan_guard import NonFiniteGuard
 from gan_zoo.nets.base import Critic, Generator, Scored
 from gan_zoo.objectives.base import Objective
 from gan_zoo.schedule import CriticSchedule
@@ -35,19 +38,24 @@ class GANModule(pl.LightningModule):
     schedule's number of critic updates, one generator update. The objective supplies both losses
     and the Lipschitz strategy its hooks; the module treats every pair the same way.
     Progress is counted in generator iterations (`gen_iter`), which is also the logging x-axis.
+
+    A step never waits for the device (no `.item()`, no tensor in an `if`): metrics are logged only on logging
+    steps (every `trainer.log_every_n_steps` critic steps; the generator's are those of its latest update), the
+    progress bar shows floats read there (`progress_bar_values`) instead of Lightning's prog_bar metrics (which
+    Lightning converts with `.item()` after every batch), and the NaN guard checks its terms in batches
+    (gan_zoo.nan_guard).
     """
 
     def __init__(self, generator: Generator, critic: Critic, objective: Objective, lipschitz: LipschitzStrategy,
                  generator_optimizer: OptimizerFactory, critic_optimizer: OptimizerFactory,
-                 schedule: CriticSchedule, val_seed: int = 1234, check_finite_every: int = 1,
+                 schedule: CriticSchedule, val_seed: int = 1234, check_finite_every: int = 50,
                  ema_decay: float = 0.0, lr_scheduler: SchedulerFactory | None = None, seed: int | None = None) -> None:
         super().__init__()
         objective.check_critic(critic)
         self.generator = generator
-        # Exponential moving average of G's weights and buffers (Yazıcı et al. 2019), updated after every
-        # generator step; evaluation and pictures use it. Off when ema_decay is 0.
-        self.generator_ema = (AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
-                              .requires_grad_(False) if ema_decay else None)  # no gradients: DDP must not wait for them
+        # Exponential moving average of G's weights and buffers, updated after every generator step; evaluation
+        # and pictures use it. Off when ema_decay is 0.
+        self.generator_ema = GeneratorEMA(generator, ema_decay) if ema_decay else None
         self.critic = lipschitz.prepare_critic(critic)
         self.objective = objective
         self.lipschitz = lipschitz
@@ -56,7 +64,7 @@ class GANModule(pl.LightningModule):
         self.lr_scheduler = lr_scheduler  # stepped once per generator iteration, for both optimizers
         self.schedule = schedule
         self.val_seed = val_seed
-        self.check_finite_every = check_finite_every
+        self.nan_guard = NonFiniteGuard(check_finite_every, NAN_HINTS)
         self.seed = seed
         self.automatic_optimization = False
         # The nets that take part in an update: the plain ones, or their DDP wrappers (gan_zoo.distributed).
@@ -66,6 +74,11 @@ class GANModule(pl.LightningModule):
         self.gen_iter = 0
         self.critic_steps = 0  # all critic updates, pre-training included
         self.phase = 0  # critic updates since the last generator update
+        # Shown by the progress bar (gan_zoo.callbacks.GenIterProgressBar): floats, read on logging steps.
+        self.progress_bar_values: dict[str, float] = {}
+        self._progress_tensors: dict[str, Tensor] = {}  # this logging step's critic numbers for the progress bar
+        self._latest_generator: dict[str, Tensor] = {}  # the latest generator update's loss terms (detached)
+        self._direct_steps = False  # set when training starts (gan_zoo.direct_steps)
 
     # ----------------------------------------------------------------------------------- set-up
     def setup(self, stage: str) -> None:
@@ -95,8 +108,10 @@ class GANModule(pl.LightningModule):
         return optimizers, [self.lr_scheduler(optimizer) for optimizer in optimizers]
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        bad = [name for name, tensor in self.state_dict().items()
-               if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+        self.nan_guard.check()  # a pending non-finite term is named before the weights are looked at
+        floats = {name: tensor for name, tensor in self.state_dict().items() if tensor.is_floating_point()}
+        finite = torch.stack([torch.isfinite(tensor).all() for tensor in floats.values()])
+        bad = [] if bool(finite.all()) else [name for name, ok in zip(floats, finite.tolist()) if not ok]
         if bad:  # raising here stops Lightning before it writes: the last good checkpoint stays as it was
             raise NonFiniteLossError(f"non-finite weights ({bad[0]}) at generator iteration {self.gen_iter}; the last "
                                      f"good checkpoint was kept: {NAN_HINTS}")
@@ -124,7 +139,15 @@ class GANModule(pl.LightningModule):
                 self.phase = 0
                 self.gen_iter += 1
         if log_now:
+            if self._latest_generator:
+                self.log_dict(self._latest_generator)
             self._log_progress()
+            self._update_progress_bar()
+
+    def on_train_epoch_start(self) -> None:
+        # Lightning forgets logged values at each epoch start; so does this, so that a run resumed from an epoch's
+        # checkpoint logs what an uninterrupted run logs.
+        self._latest_generator = {}
 
     def _critic_step(self, real: Tensor, log_now: bool) -> None:
         _, critic_opt = self.optimizers()
@@ -136,7 +159,7 @@ class GANModule(pl.LightningModule):
             terms = self.objective.critic_loss(real_scored, fake_scored)
             penalty = self.lipschitz.penalty(critic, real_scored, fake_scored)
             loss = sum([*terms.values(), *penalty.terms.values()])
-            self._check_finite("critic", {**terms, **penalty.terms})
+            self._guard("critic", {**terms, **penalty.terms})
             self._optimize(critic_opt, loss)
         self.lipschitz.after_critic_step(self.critic)
 
@@ -152,8 +175,7 @@ class GANModule(pl.LightningModule):
                 grad_norms = grad_norms.detach()
                 metrics.update({"train/grad_norm_mean": grad_norms.mean(), "train/grad_norm_max": grad_norms.max()})
             self.log_dict(metrics)
-            self.log("w_est", w_estimate, prog_bar=True, logger=False)
-            self.log("loss_d", loss.detach(), prog_bar=True, logger=False)
+            self._progress_tensors = {"w_est": w_estimate, "loss_d": loss.detach()}
         self.critic_steps += 1
 
     def _generator_step(self, batch_size: int) -> None:
@@ -164,32 +186,42 @@ class GANModule(pl.LightningModule):
         with self.lipschitz.forward_context(self.critic):
             terms = self.objective.generator_loss(Scored.of(self.critic, fake))
             loss = sum(terms.values())
-            self._check_finite("generator", terms)
+            self._guard("generator", terms)
             self._optimize(generator_opt, loss)
         self.untoggle_optimizer(generator_opt)
         for scheduler in self.lr_schedulers() or []:
             scheduler.step()
         if self.generator_ema is not None:
             self.generator_ema.update_parameters(self.generator)
-        self.log_dict({"train/generator_loss": loss.detach(),
-                       **{f"train/generator/{k}": v.detach() for k, v in terms.items()}})
-        self.log("loss_g", loss.detach(), prog_bar=True, logger=False)
+        # Kept, not logged: references only (no copy, no sync); the next logging step logs them.
+        self._latest_generator = {"train/generator_loss": loss.detach(),
+                                  **{f"train/generator/{k}": v.detach() for k, v in terms.items()}}
 
     def _pretrain_step(self, real: Tensor, log_now: bool) -> None:
         _, critic_opt = self.optimizers()
         terms = self.objective.pretrain_loss(Scored.of(self.training_critic, real))
         loss = sum(terms.values())
-        self._check_finite("pretrain", terms)
+        self._guard("pretrain", terms)
         self._optimize(critic_opt, loss)
         self.lipschitz.after_critic_step(self.critic)
         if log_now:
             self.log("train/pretrain_loss", loss.detach())
+            self._progress_tensors = {"loss_pre": loss.detach()}
         self.critic_steps += 1
 
-    def _optimize(self, optimizer: Optimizer, loss: Tensor) -> None:
+    def _optimize(self, optimizer: LightningOptimizer, loss: Tensor) -> None:
         optimizer.zero_grad(set_to_none=True)
-        self.manual_backward(loss)
-        optimizer.step()
+        if self._direct_steps:  # what Lightning's calls below would do, without their Python (gan_zoo.direct_steps)
+            loss.backward()
+            optimizer._on_before_step()  # Lightning's step counting (global_step)
+            optimizer.optimizer.step()
+            optimizer._on_after_step()
+        else:
+            self.manual_backward(loss)
+            optimizer.step()
+
+    def on_train_start(self) -> None:
+        self._direct_steps = lightning_adds_nothing(self.trainer)
 
     def _grad_norms_at_interpolates(self, real: Tensor, fake: Tensor) -> Tensor:
         """‖∇D‖ at random interpolates, measured (not trained on) for strategies without penalty points."""
@@ -240,22 +272,30 @@ class GANModule(pl.LightningModule):
 
     def _log_progress(self) -> None:
         """Completed generator iterations: a metric, and the x-axis of every logged metric."""
-        self.log("gen_iter", float(self.gen_iter), prog_bar=True)
+        self.log("gen_iter", float(self.gen_iter))
         self.log("step", float(self.gen_iter))
+
+    def _update_progress_bar(self) -> None:
+        """Read the progress bar's numbers to the host: one sync, on logging steps only."""
+        shown = dict(self._progress_tensors)
+        if "train/generator_loss" in self._latest_generator:
+            shown["loss_g"] = self._latest_generator["train/generator_loss"]
+        values = torch.stack([value.float() for value in shown.values()]).tolist() if shown else []
+        self.progress_bar_values = {**dict(zip(shown, values)), "gen_iter": self.gen_iter}
 
     def _grad_scaler(self) -> torch.amp.GradScaler | None:
         """The fp16 loss scaler (trainer.precision=16-mixed), which gradient penalties must use too."""
         return getattr(self.trainer.precision_plugin, "scaler", None)
 
-    def _check_finite(self, phase: str, terms: dict[str, Tensor]) -> None:
-        if not self.check_finite_every or self.critic_steps % self.check_finite_every:
-            return
-        if self._grad_scaler() is not None:  # fp16: the scaler skips overflowing steps and lowers its scale
-            return
-        values = torch.stack([v.detach().float() for v in terms.values()])
-        finite = torch.isfinite(values)
-        if not bool(finite.all()):
-            name = list(terms)[int((~finite).nonzero()[0])]
-            raise NonFiniteLossError(
-                f"non-finite {phase} loss term '{name}' ({values[int((~finite).nonzero()[0])].item()}) at generator "
-                f"iteration {self.gen_iter}: {NAN_HINTS}")
+    def _guard(self, phase: str, terms: dict[str, Tensor]) -> None:
+        if self._grad_scaler() is None:  # fp16: the scaler skips overflowing steps and lowers its scale
+            self.nan_guard.record(phase, self.gen_iter, terms)
+
+    def on_validation_start(self) -> None:
+        self.nan_guard.check()
+
+    def on_train_epoch_end(self) -> None:
+        self.nan_guard.check()
+
+    def on_train_end(self) -> None:
+        self.nan_guard.check()

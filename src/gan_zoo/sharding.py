@@ -63,8 +63,8 @@ def global_std(x: Tensor) -> Tensor:
     if _world_size == 1 or not dist.is_available() or not dist.is_initialized():
         return x.std()
     x64 = x.double()
-    moments = torch.stack([torch.tensor(float(x.numel()), dtype=torch.float64, device=x.device),
-                           x64.sum(), (x64 * x64).sum()])
+    # new_full fills on the device; torch.tensor(n, device=...) would be a blocking host-to-device copy per step
+    moments = torch.stack([x64.new_full((), float(x.numel())), x64.sum(), (x64 * x64).sum()])
     dist.all_reduce(moments)
     count, total, squares = moments
     variance = (squares - total * total / count) / (count - 1)

@@ -16,7 +16,8 @@ from torchmetrics import Metric
 
 from gan_zoo.callbacks.cadence import EveryNthValidation
 from gan_zoo.data.images import to_uint8
-from gan_zoo.errors import DataError, require
+from gan_zoo.errors import ConfigError, DataError, GanZooError, require
+from gan_zoo.metrics.features import SharedFeatures
 
 
 def _as_rgb(images: Tensor) -> Tensor:
@@ -29,17 +30,22 @@ class ImageMetrics(EveryNthValidation):
     (val/metric_num_fake, val/metric_num_real) so a number is never read without its sample size.
 
     `metrics` maps names to torchmetrics configs (`_target_`), instantiated only for image data, so toy runs
-    never load a feature network. Real-image statistics are computed once (the metrics keep them
-    with `reset_real_features=False`); each rank handles its share of the samples and torchmetrics
-    reduces them, so every rank logs the same value.
+    never load a feature network. With `features` (a network config whose forward returns named outputs, e.g.
+    InceptionV3 or DigitClassifier(output="all")) every metric's `feature` names one of its outputs, and one pass
+    of that one network per batch serves all metrics (SharedFeatures); without it each metric config is
+    torchmetrics' own. Real-image statistics are computed once (the metrics keep them with
+    `reset_real_features=False`); each rank handles its share of the samples and torchmetrics reduces them,
+    so every rank logs the same value.
     """
 
-    def __init__(self, metrics: Mapping[str, Any], num_fake: int = 10000, num_real: int = 10000,
-                 batch_size: int = 250, every_n_validations: int = 1, seed: int = 4321) -> None:
+    def __init__(self, metrics: Mapping[str, Any], features: Mapping[str, Any] | None = None, num_fake: int = 10000,
+                 num_real: int = 10000, batch_size: int = 250, every_n_validations: int = 1, seed: int = 4321) -> None:
         require(num_fake >= 2 and num_real >= 2,
                 f"metrics.num_fake and metrics.num_real must be >= 2 (got {num_fake}, {num_real})")
         super().__init__(every_n_validations)
         self.configs = dict(metrics or {})
+        self.features_config = features
+        self.shared: SharedFeatures | None = None
         self.num_fake, self.num_real, self.batch_size, self.seed = num_fake, num_real, batch_size, seed
         self.metrics: dict[str, Metric] = {}
         self.real_done = False
@@ -49,20 +55,49 @@ class ImageMetrics(EveryNthValidation):
         if held_out is None or held_out.dim() != 4 or not hasattr(trainer.datamodule, "real_images"):
             rank_zero_info("ImageMetrics: the data are not images; FID/IS/KID are off")
             return
-        for name, config in self.configs.items():
-            try:
-                # fork_rng: building a feature network must not move the training's random stream
-                with torch.random.fork_rng(devices=[]):
-                    self.metrics[name] = instantiate(config)
-            except Exception as error:  # noqa: BLE001 - e.g. Inception weights unreachable offline
-                while error.__cause__ is not None:  # Hydra wraps the constructor's own error
-                    error = error.__cause__
-                reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-                raise DataError(
-                    f"could not build the '{name}' metric's feature network ({reason}): offline, put the Inception "
-                    f"weights (pt_inception-2015-12-05-6726825d.pth) in a file and set metrics.weights_path to it, "
-                    f"or use another feature network (e.g. metrics=digits)") from error
+        self.build_metrics()
+
+    def build_metrics(self) -> None:
+        """Instantiate the metrics (and their feature network). Called in setup, for image data only."""
+        if not self.configs:
+            return
+        try:
+            # fork_rng: building a feature network must not move the training's random stream
+            with torch.random.fork_rng(devices=[]):
+                if self.features_config:
+                    self.shared = SharedFeatures(instantiate(self.features_config))
+                for name, config in self.configs.items():
+                    self.metrics[name] = instantiate(config, **self._feature_of(name, config))
+        except GanZooError:
+            raise
+        except Exception as error:  # noqa: BLE001 - e.g. Inception weights unreachable offline
+            # Hydra wraps the constructor's own error; ours already says what is wrong and what to do.
+            while error.__cause__ is not None and not isinstance(error, GanZooError):
+                error = error.__cause__
+            if isinstance(error, GanZooError):
+                raise error from None
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            where = f"could not build the feature network of {', '.join(self.configs)} ({reason})"
+            if not isinstance(error, OSError):  # a wrong setting, not a missing file or download
+                raise ConfigError(where) from error
+            raise DataError(
+                f"{where}: offline, put the Inception weights (pt_inception-2015-12-05-6726825d.pth) in a file and set "
+                f"metrics.weights_path to it, or use another feature network (e.g. metrics=digits)") from error
         self.active = bool(self.metrics)
+
+    def _feature_of(self, name: str, config: Mapping[str, Any]) -> dict[str, Any]:
+        """The `feature` argument of a metric: its output of the shared network, when the config names one (a
+        `_target_` config or no shared network: the metric builds its own, as torchmetrics does)."""
+        output = config.get("feature")
+        if self.shared is None or isinstance(output, Mapping):
+            return {}
+        outputs = ", ".join(self.shared.network.num_features)
+        if output is None:
+            raise ConfigError(f"metrics.functions.{name}.feature must name an output of metrics.features ({outputs})")
+        try:
+            return {"feature": self.shared.output(str(output))}
+        except ValueError as error:
+            raise ConfigError(f"metrics.functions.{name}.feature: {error}") from None
 
     def _share(self, total: int, trainer: pl.Trainer) -> tuple[int, int]:
         """(count, offset) of this rank's part of `total` samples."""
@@ -70,11 +105,15 @@ class ImageMetrics(EveryNthValidation):
         rank = trainer.global_rank
         return base + (rank < extra), rank * base + min(rank, extra)
 
-    def _update(self, metric: Metric, images: Tensor, real: bool) -> None:
-        if "real" in inspect.signature(metric.update).parameters:
-            metric.update(images, real=real)
-        elif not real:  # the Inception Score looks at generated images only
-            metric.update(images)
+    @torch.no_grad()
+    def update(self, images: Tensor, real: bool) -> None:
+        """One batch into every metric: uint8 images, or floats in [−1, 1] as the generators make them."""
+        images = _as_rgb(to_uint8(images) if images.is_floating_point() else images)
+        for metric in self.metrics.values():
+            if "real" in inspect.signature(metric.update).parameters:
+                metric.update(images, real=real)
+            elif not real:  # the Inception Score looks at generated images only
+                metric.update(images)
 
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not self._due(trainer):
@@ -93,15 +132,14 @@ class ImageMetrics(EveryNthValidation):
             count, offset = self._share(self.num_real, trainer)
             real = trainer.datamodule.real_images(self.num_real, seed=self.seed)[offset: offset + count]
             for batch in real.split(self.batch_size):
-                for metric in self.metrics.values():
-                    self._update(metric, _as_rgb(batch.to(device)), real=True)
+                self.update(batch.to(device), real=True)
             self.real_done = True
         count, offset = self._share(self.num_fake, trainer)
         # One noise draw for all samples, sliced: the same images whatever the number of processes.
         for z in pl_module.fixed_noise(self.num_fake, self.seed)[offset: offset + count].split(self.batch_size):
-            fake = _as_rgb(to_uint8(pl_module.generate(z)))
-            for metric in self.metrics.values():
-                self._update(metric, fake, real=False)
+            self.update(pl_module.generate(z), real=False)
+        if self.shared is not None:
+            self.shared.clear()
         values: dict[str, float] = {"val/metric_num_fake": float(self.num_fake), "val/metric_num_real": float(self.num_real)}
         for name, metric in self.metrics.items():
             result = metric.compute()

@@ -15,6 +15,7 @@ from gan_zoo.lipschitz.gradients import (
     per_sample_uniform,
     two_sided_penalty,
 )
+from gan_zoo.nets.penalty_friendly import penalty_friendly
 from gan_zoo.nets.base import Scored
 
 
@@ -26,7 +27,9 @@ class GradientPenaltyStrategy(LipschitzStrategy):
     """A penalty λ·f(‖∇D(x̂)‖) at points x̂ chosen by the subclass.
 
     Batch norm in the critic is refused: it makes each sample's score depend on the whole batch, so
-    the per-sample gradient the penalty constrains is no longer the critic's (WGAN-GP §4).
+    the per-sample gradient the penalty constrains is no longer the critic's (WGAN-GP §4). The critic's ReLU,
+    LeakyReLU and AvgPool2d modules become gan_zoo.nets.penalty_friendly's (same values; the penalty's double
+    backward does not revisit the forward pass).
     """
 
     term = "gp"
@@ -42,6 +45,7 @@ class GradientPenaltyStrategy(LipschitzStrategy):
                 f"lipschitz={self.term} with batch norm in the critic is refused: batch norm breaks the per-sample "
                 "gradient penalty (WGAN-GP §4); use model.critic.norm=layer or none, "
                 "or force it with lipschitz.allow_batchnorm=true")
+        penalty_friendly(critic)
         return critic
 
     def penalty_points(self, real: Tensor, fake: Tensor) -> Tensor:

@@ -45,15 +45,17 @@ class CriticBlock(nn.Module):
         self.norm2 = conv_norm_layer(norm, c_out)
         self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1)
         self.shortcut = nn.Conv2d(c_in, c_out, 1) if (downsample or c_in != c_out) else nn.Identity()
+        # modules, not functions, so that gradient penalties can swap them (gan_zoo.nets.penalty_friendly)
+        self.act1, self.act2, self.pool = nn.ReLU(), nn.ReLU(), nn.AvgPool2d(2)
 
     def forward(self, x: Tensor) -> Tensor:
-        h = x if self.first else F.relu(self.norm1(x))
-        h = self.conv2(F.relu(self.norm2(self.conv1(h))))
+        h = x if self.first else self.act1(self.norm1(x))
+        h = self.conv2(self.act2(self.norm2(self.conv1(h))))
         skip = x
         if self.downsample:
-            h = F.avg_pool2d(h, 2)
+            h = self.pool(h)
             # The optimized block pools before its 1×1 conv, the others after (as in both papers' code).
-            skip = self.shortcut(F.avg_pool2d(x, 2)) if self.first else F.avg_pool2d(self.shortcut(x), 2)
+            skip = self.shortcut(self.pool(x)) if self.first else self.pool(self.shortcut(x))
         else:
             skip = self.shortcut(x)
         return h + skip
@@ -97,10 +99,11 @@ class ResNetCritic(Critic):
             if dropout > 0:
                 layers.append(SampleDropout(dropout))
         self.blocks = nn.Sequential(*layers)
+        self.act = nn.ReLU()
         self.out = nn.Linear(width, 1)
 
     def forward(self, x: Tensor) -> CriticOutput:
-        h = F.relu(self.blocks(x))
+        h = self.act(self.blocks(x))
         features = h.mean(dim=(2, 3)) if self.pool == "mean" else h.sum(dim=(2, 3))
         return CriticOutput(self.out(features).squeeze(1), features)
 
