@@ -4,7 +4,8 @@ It does the mathematics gan_zoo does for the timed set-ups (WGAN Algorithm 1): p
 batch and fresh noise, the objective's critic loss plus the strategy's penalty, one optimizer step, clipping after
 it; every n_critic steps one generator step with the critic frozen. Written as a careful researcher would: no
 per-step synchronisation, gradients set to None, spectral norm's power iteration once per update
-(`parametrize.cached`), as gan_zoo does.
+(`parametrize.cached`), the same nets (for WGAN-GP with the penalty-friendly activations gan_zoo swaps in),
+as gan_zoo does.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
+
+from gan_zoo.nets.penalty_friendly import penalty_friendly
 
 WEIGHT_LAYERS = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)
 
@@ -35,6 +38,8 @@ def prepare_critic(critic: nn.Module, method: Method) -> nn.Module:
         for module in list(critic.modules()):
             if isinstance(module, WEIGHT_LAYERS):
                 spectral_norm(module)
+    if method.lipschitz == "gp":  # the same net as gan_zoo's: its penalty-friendly ReLU / LeakyReLU (a faster GP)
+        penalty_friendly(critic)
     return critic
 
 
