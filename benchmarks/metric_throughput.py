@@ -10,8 +10,8 @@
   the metrics, SharedFeatures), `callback.update(images)` on the generator's float images (the conversion to
   uint8 included; the direct path converts outside the clock).
 Generated-image updates on random CIFAR-10-sized (32 px) images in batches of --batch (ImageMetrics' default is
-250). Without
---inception-weights the Inception has random weights (the same architecture and cost; offline machines).
+250). Without --inception-weights the Inception has random weights (the same architecture and cost; offline
+machines).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 import torch
-from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.inception import InceptionScore
@@ -103,7 +102,10 @@ def main() -> None:
 
                 def update_direct(batch: torch.Tensor) -> None:
                     for metric in direct.values():
-                        metric.update(batch, real=False) if not isinstance(metric, InceptionScore) else metric.update(batch)
+                        if isinstance(metric, InceptionScore):  # generated images only; no `real` argument
+                            metric.update(batch)
+                        else:
+                            metric.update(batch, real=False)
 
                 rates: dict[str, list[float]] = {"direct": [], "gan_zoo": []}
                 for _ in range(args.repeats):  # alternating

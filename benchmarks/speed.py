@@ -35,7 +35,7 @@ from pytorch_lightning.loggers import CSVLogger
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference_loop  # noqa: E402
-from setups import SETUPS, config  # noqa: E402, F401 - config: the set-ups' composed configs, for other scripts
+from setups import SETUPS, config  # noqa: E402
 
 from gan_zoo.callbacks import GenIterProgressBar  # noqa: E402
 from gan_zoo.data.images import to_unit_range  # noqa: E402
@@ -102,8 +102,7 @@ def real_batches(cfg: DictConfig, device: torch.device) -> tuple[Callable[[int],
     return draw, datamodule.data_shape
 
 
-def time_reference(cfg: DictConfig, method: reference_loop.Method, steps: int, warmup: int, device: str,
-                   on_first_batch: Callable[[], None] | None = None) -> float:
+def time_reference(cfg: DictConfig, method: reference_loop.Method, steps: int, warmup: int, device: str) -> float:
     pl.seed_everything(cfg.seed, verbose=False)
     target = torch.device(device)
     draw, shape = real_batches(cfg, target)
@@ -111,8 +110,6 @@ def time_reference(cfg: DictConfig, method: reference_loop.Method, steps: int, w
     critic = reference_loop.prepare_critic(instantiate(cfg.model.critic, data_shape=shape), method).to(target)
     optimizers = instantiate(cfg.optim.generator)(generator.parameters()), instantiate(cfg.optim.critic)(critic.parameters())
     batch = cfg.data.batch_size
-    if on_first_batch is not None:
-        on_first_batch()
     reference_loop.train(generator, critic, draw, method, *optimizers, batch, warmup)
     _sync(target)
     started = time.perf_counter()

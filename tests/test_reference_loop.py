@@ -14,6 +14,7 @@ from omegaconf import open_dict
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import reference_loop  # noqa: E402
+import setups  # noqa: E402
 import speed  # noqa: E402
 
 from gan_zoo.train import build  # noqa: E402
@@ -31,10 +32,10 @@ class _RNGAtFirstBatch(pl.Callback):
             self.state = torch.get_rng_state()
 
 
-@pytest.mark.parametrize("setup", list(speed.SETUPS))
+@pytest.mark.parametrize("setup", list(setups.SETUPS))
 def test_reference_loop_trains_exactly_like_gan_zoo(setup: str) -> None:
     logging.getLogger("pytorch_lightning").setLevel(logging.WARNING)
-    cfg = speed.config(setup, CRITIC_STEPS, 0, "cpu")
+    cfg = setups.config(setup, CRITIC_STEPS, 0, "cpu")
     with open_dict(cfg):  # float64 so that no rounding can hide a difference; small nets so that it is quick
         cfg.trainer.precision = "64-true"
         cfg.model.generator.width = cfg.model.critic.width = 32 if setup.startswith("toy") else 8
@@ -47,7 +48,7 @@ def test_reference_loop_trains_exactly_like_gan_zoo(setup: str) -> None:
     trainer.fit(module, datamodule=datamodule)
     assert module.critic_steps == CRITIC_STEPS
 
-    method = speed.SETUPS[setup][1]
+    method = setups.SETUPS[setup][1]
     pl.seed_everything(cfg.seed, verbose=False)
     draw, shape = speed.real_batches(cfg, torch.device("cpu"))
     generator = instantiate(cfg.model.generator, data_shape=shape).double()

@@ -68,8 +68,6 @@ class ImageMetrics(EveryNthValidation):
                     self.shared = SharedFeatures(instantiate(self.features_config))
                 for name, config in self.configs.items():
                     self.metrics[name] = instantiate(config, **self._feature_of(name, config))
-        except GanZooError:
-            raise
         except Exception as error:  # noqa: BLE001 - e.g. Inception weights unreachable offline
             # Hydra wraps the constructor's own error; ours already says what is wrong and what to do.
             while error.__cause__ is not None and not isinstance(error, GanZooError):

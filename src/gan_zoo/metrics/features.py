@@ -158,8 +158,8 @@ class DigitClassifier(nn.Module):
     network for digit data, available with no download.
 
     output="features" gives the 128-d penultimate activations (FID, KID); output="logits" the 10 class
-    logits (Inception Score); output="all" both, as a dict (for SharedFeatures). The weights are trained once (seeded, about 10 s on 2 CPU cores) and cached at
-    `weights_path`; an existing file is loaded instead.
+    logits (Inception Score); output="all" both, as a dict (for SharedFeatures). The weights are trained once
+    (seeded, about 10 s on 2 CPU cores) and cached at `weights_path`; an existing file is loaded instead.
     """
 
     def __init__(self, output: str = "features", weights_path: str = "~/.cache/gan_zoo/digit_classifier.pt",
