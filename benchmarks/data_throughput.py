@@ -26,7 +26,7 @@ from torchvision import transforms
 
 from gan_zoo.data import Digits, ImageFolder
 from gan_zoo.data.images import ImageDataModule
-from gan_zoo.schedule import CriticSchedule, TrainingPlan
+from gan_zoo.training.schedule import CriticSchedule, TrainingPlan
 
 
 class Tensors(ImageDataModule):

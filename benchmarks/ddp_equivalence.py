@@ -2,7 +2,7 @@
 on batch N·B, for every Lipschitz strategy and every objective.
 
 Both set-ups run the real entry point (`python -m gan_zoo.train -m ...`, one multirun per group of cases) on the
-same real samples and noise (gan_zoo.sharding: every process draws the global batch and keeps its slice, dropout
+same real samples and noise (gan_zoo.parallel.sharding: every process draws the global batch and keeps its slice, dropout
 masks included), then this script compares every G and D tensor of the two final checkpoints and the validation
 metrics that each rank computed. Prints a markdown table; exits 1 if a case differs by more than --tolerance.
 

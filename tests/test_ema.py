@@ -6,8 +6,8 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from gan_zoo.callbacks.host_syncs import _HostReads
-from gan_zoo.ema import GeneratorEMA
+from gan_zoo.testing.host_syncs import _HostReads
+from gan_zoo.training.ema import GeneratorEMA
 
 
 def _net() -> nn.Module:

@@ -1,7 +1,7 @@
 """A training step never waits for the device: no tensor is read on the host between logging steps.
 
 On a GPU every `.item()` / `bool(tensor)` stalls the CPU until the queued kernels have run. The reads are the
-same calls on a CPU, so gan_zoo.callbacks.host_syncs.HostSyncCounter can find them here.
+same calls on a CPU, so gan_zoo.testing.host_syncs.HostSyncCounter can find them here.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from hydra import compose, initialize_config_module
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 
-from gan_zoo.callbacks.host_syncs import HostSyncCounter
-from gan_zoo.module import GANModule
+from gan_zoo.testing.host_syncs import HostSyncCounter
+from gan_zoo.training.module import GANModule
 from gan_zoo.train import build
 
 LOG_EVERY = 10
@@ -83,7 +83,7 @@ def test_the_counter_sees_value_dependent_reads_and_the_ema_but_not_adams_host_c
     import torch
     from torch.optim.swa_utils import AveragedModel
 
-    from gan_zoo.callbacks.host_syncs import _HostReads
+    from gan_zoo.testing.host_syncs import _HostReads
 
     counter = HostSyncCounter()
     counter.batch = 0

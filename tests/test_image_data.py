@@ -16,7 +16,7 @@ from PIL import Image
 from gan_zoo.data import CIFAR10, MNIST, CelebA, Digits, FashionMNIST, ImageFolder
 from gan_zoo.data.images import to_uint8
 from gan_zoo.errors import ConfigError, DataError
-from gan_zoo.schedule import CriticSchedule, TrainingPlan
+from gan_zoo.training.schedule import CriticSchedule, TrainingPlan
 
 
 def write_idx(folder: Path, prefix: str, images: np.ndarray) -> None:

@@ -77,7 +77,7 @@ def test_sigkill_mid_run_loses_at_most_one_checkpoint_interval(tmp_path: Path) -
 
 WRITER = """
 import sys, torch
-from gan_zoo.checkpoint_io import AtomicCheckpointIO
+from gan_zoo.runtime.checkpoint_io import AtomicCheckpointIO
 AtomicCheckpointIO().save_checkpoint({"weights": torch.zeros(150_000_000)}, sys.argv[1])  # 600 MB: a slow write
 """
 

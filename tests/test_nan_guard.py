@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gan_zoo.callbacks.host_syncs import _HostReads
+from gan_zoo.testing.host_syncs import _HostReads
 from gan_zoo.errors import NonFiniteLossError
-from gan_zoo.nan_guard import NonFiniteGuard
+from gan_zoo.training.nan_guard import NonFiniteGuard
 
 
 def test_first_non_finite_term_is_named_with_its_generator_iteration() -> None:

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from conftest import read_metrics, run_train
-from gan_zoo.checkpoint_io import AtomicCheckpointIO
+from gan_zoo.runtime.checkpoint_io import AtomicCheckpointIO
 
 RESUMABLE = ["gen_iters=8", "eval_every=4", "n_critic=2", "data=ring", "data.batch_size=32", "data.val_size=64",
              "model.generator.width=32", "model.critic.width=32", "logger=csv", "trainer.log_every_n_steps=1",

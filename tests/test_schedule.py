@@ -7,7 +7,7 @@ import torch
 
 from gan_zoo.data import PlannedBatches
 from gan_zoo.errors import ConfigError
-from gan_zoo.schedule import CriticSchedule, TrainingPlan
+from gan_zoo.training.schedule import CriticSchedule, TrainingPlan
 
 
 def test_constant_n_critic() -> None:

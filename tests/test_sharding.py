@@ -1,4 +1,4 @@
-"""One global batch split across processes (gan_zoo.sharding): each rank's slice of every draw is the slice of the
+"""One global batch split across processes (gan_zoo.parallel.sharding): each rank's slice of every draw is the slice of the
 single-process draw, whatever the world size."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import torch
 
-from gan_zoo import sharding
+from gan_zoo.parallel import sharding
 from gan_zoo.data.planned import PlannedBatches
 from gan_zoo.nets.base import SampleDropout
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 from conftest import FAST, read_metrics, run_train
 
-from gan_zoo.cli import group_options
+from gan_zoo.runtime.cli import group_options
 from gan_zoo.data import eight_gaussians
 from gan_zoo.nets import MLPGenerator
 

@@ -20,11 +20,11 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-from gan_zoo.cli import check_group_overrides, check_output_folder, report, user_error
+from gan_zoo.runtime.cli import check_group_overrides, check_output_folder, report, user_error
 from gan_zoo.callbacks import CheckpointOnSignal
 from gan_zoo.errors import ConfigError, GanZooError, Interrupted, require
-from gan_zoo.module import GANModule
-from gan_zoo.schedule import CriticSchedule, TrainingPlan
+from gan_zoo.training.module import GANModule
+from gan_zoo.training.schedule import CriticSchedule, TrainingPlan
 
 METRICS_FILE = "metrics.json"
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ OmegaConf.register_new_resolver(
 
 # Lightning 2.6 with torch >= 2.10 warns about its own use of a torch pytree API on every run.
 warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
-# Under DDP every rank evaluates the same samples (gan_zoo.sharding), so epoch-level values need no sync_dist.
+# Under DDP every rank evaluates the same samples (gan_zoo.parallel.sharding), so epoch-level values need no sync_dist.
 warnings.filterwarnings("ignore", message=r"It is recommended to use `self.log\('(val/|gen_iter|step)")
 
 
@@ -112,7 +112,7 @@ def train(cfg: DictConfig) -> float:
     finished = resume_automatically(cfg)
     if finished is not None:
         return _optimized_metric(cfg, finished)
-    # The same seed in every DDP process: they draw the global batch together and keep a slice (gan_zoo.sharding).
+    # The same seed in every DDP process: they draw the global batch together and keep a slice (gan_zoo.parallel.sharding).
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     module, datamodule, plan = build(cfg)
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]

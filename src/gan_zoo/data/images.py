@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader, Dataset
 from gan_zoo.data.image_files import READ_ERRORS, read_image
 from gan_zoo.data.planned import PlannedBatches, consumed_batches
 from gan_zoo.errors import require
-from gan_zoo.schedule import TrainingPlan
+from gan_zoo.training.schedule import TrainingPlan
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ import torch
 from torch import Tensor
 from torch.utils.data import IterableDataset
 
-from gan_zoo import sharding
-from gan_zoo.schedule import TrainingPlan
+from gan_zoo.parallel import sharding
+from gan_zoo.training.schedule import TrainingPlan
 
 Draw = Callable[[int, torch.Generator], Tensor]
 
@@ -30,7 +30,7 @@ class PlannedBatches(IterableDataset):
     training *consumed*: the RNG state before each of the last HISTORY draws is kept for that.
 
     Under data parallelism every process draws the global batch (world size × batch_size) and keeps its own
-    slice (gan_zoo.sharding), so the stream and its state are the same in every process.
+    slice (gan_zoo.parallel.sharding), so the stream and its state are the same in every process.
     """
 
     HISTORY = 64

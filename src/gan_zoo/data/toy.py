@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader
 
 from gan_zoo.data.planned import PlannedBatches, consumed_batches
 from gan_zoo.errors import require
-from gan_zoo.schedule import TrainingPlan
+from gan_zoo.training.schedule import TrainingPlan
 
 
 class GaussianMixture:

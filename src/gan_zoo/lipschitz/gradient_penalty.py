@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from gan_zoo import sharding
+from gan_zoo.parallel import sharding
 from gan_zoo.errors import ConfigError, require
 from gan_zoo.lipschitz.base import LipschitzStrategy, Penalty
 from gan_zoo.lipschitz.gradients import (

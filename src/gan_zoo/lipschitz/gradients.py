@@ -9,7 +9,7 @@ from contextvars import ContextVar
 import torch
 from torch import Tensor, nn
 
-from gan_zoo import sharding
+from gan_zoo.parallel import sharding
 
 
 def per_sample_uniform(reference: Tensor) -> Tensor:

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from gan_zoo import sharding
+from gan_zoo.parallel import sharding
 from gan_zoo.errors import require
 
 
@@ -45,7 +45,7 @@ class Generator(nn.Module):
     data_shape: tuple[int, ...]
 
     def sample_noise(self, n: int, device: torch.device | None = None) -> Tensor:
-        """z ~ N(0, I): this process's rows of the global batch's noise (gan_zoo.sharding)."""
+        """z ~ N(0, I): this process's rows of the global batch's noise (gan_zoo.parallel.sharding)."""
         return sharding.randn(n, self.z_dim, device=device)
 
 
@@ -116,7 +116,7 @@ def check_sizes(**sizes: float) -> None:
 
 
 class SampleDropout(nn.Dropout):
-    """Dropout whose mask is this process's rows of a mask drawn for the global batch (gan_zoo.sharding), so a
+    """Dropout whose mask is this process's rows of a mask drawn for the global batch (gan_zoo.parallel.sharding), so a
     data-parallel run drops the same units of each sample as a single-process run with the whole batch."""
 
     def forward(self, x: Tensor) -> Tensor:

@@ -12,17 +12,17 @@ from torch.optim import Optimizer
 from pytorch_lightning.core.optimizer import LightningOptimizer
 from torch.optim.lr_scheduler import LRScheduler
 
-from gan_zoo import sharding
-from gan_zoo.checkpoint_io import rng_states, set_rng_states
-from gan_zoo.direct_steps import lightning_adds_nothing
-from gan_zoo.ema import GeneratorEMA
+from gan_zoo.parallel import sharding
+from gan_zoo.runtime.checkpoint_io import rng_states, set_rng_states
+from gan_zoo.training.direct_steps import lightning_adds_nothing
+from gan_zoo.training.ema import GeneratorEMA
 from gan_zoo.errors import NonFiniteLossError
 from gan_zoo.lipschitz.base import LipschitzStrategy
 from gan_zoo.lipschitz.gradients import gradient_norms, interpolate, loss_scaling, per_sample_uniform
-from gan_zoo.nan_guard import NonFiniteGuard
+from gan_zoo.training.nan_guard import NonFiniteGuard
 from gan_zoo.nets.base import Critic, Generator, Scored
 from gan_zoo.objectives.base import Objective
-from gan_zoo.schedule import CriticSchedule
+from gan_zoo.training.schedule import CriticSchedule
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], Optimizer]
 SchedulerFactory = Callable[[Optimizer], LRScheduler]
@@ -43,7 +43,7 @@ class GANModule(pl.LightningModule):
     steps (every `trainer.log_every_n_steps` critic steps; the generator's are those of its latest update), the
     progress bar shows floats read there (`progress_bar_values`) instead of Lightning's prog_bar metrics (which
     Lightning converts with `.item()` after every batch), and the NaN guard checks its terms in batches
-    (gan_zoo.nan_guard).
+    (gan_zoo.training.nan_guard).
     """
 
     def __init__(self, generator: Generator, critic: Critic, objective: Objective, lipschitz: LipschitzStrategy,
@@ -67,7 +67,7 @@ class GANModule(pl.LightningModule):
         self.nan_guard = NonFiniteGuard(check_finite_every, NAN_HINTS)
         self.seed = seed
         self.automatic_optimization = False
-        # The nets that take part in an update: the plain ones, or their DDP wrappers (gan_zoo.distributed).
+        # The nets that take part in an update: the plain ones, or their DDP wrappers (gan_zoo.parallel.distributed).
         # A dict, so that the wrappers are not registered as submodules (state-dict keys stay the same).
         self._data_parallel: dict[str, nn.Module] = {}
         # Progress, stored in checkpoints.
@@ -78,7 +78,7 @@ class GANModule(pl.LightningModule):
         self.progress_bar_values: dict[str, float] = {}
         self._progress_tensors: dict[str, Tensor] = {}  # this logging step's critic numbers for the progress bar
         self._latest_generator: dict[str, Tensor] = {}  # the latest generator update's loss terms (detached)
-        self._direct_steps = False  # set when training starts (gan_zoo.direct_steps)
+        self._direct_steps = False  # set when training starts (gan_zoo.training.direct_steps)
 
     # ----------------------------------------------------------------------------------- set-up
     def setup(self, stage: str) -> None:
@@ -211,7 +211,7 @@ class GANModule(pl.LightningModule):
 
     def _optimize(self, optimizer: LightningOptimizer, loss: Tensor) -> None:
         optimizer.zero_grad(set_to_none=True)
-        if self._direct_steps:  # what Lightning's calls below would do, without their Python (gan_zoo.direct_steps)
+        if self._direct_steps:  # what Lightning's calls below would do, without their Python (gan_zoo.training.direct_steps)
             loss.backward()
             optimizer._on_before_step()  # Lightning's step counting (global_step)
             optimizer.optimizer.step()

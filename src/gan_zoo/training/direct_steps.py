@@ -8,7 +8,7 @@ from pytorch_lightning.profilers import PassThroughProfiler
 from pytorch_lightning.strategies import SingleDeviceStrategy
 from pytorch_lightning.utilities.model_helpers import is_overridden
 
-from gan_zoo.distributed import SeparateDDPStrategy
+from gan_zoo.parallel.distributed import SeparateDDPStrategy
 
 # The hooks that Lightning's manual_backward and LightningOptimizer.step call around the backward and the step.
 CALLBACK_HOOKS = ("on_before_backward", "on_after_backward", "on_before_optimizer_step")

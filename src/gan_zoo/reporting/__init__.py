@@ -1,0 +1,1 @@
+"""Reports over finished runs: a sweep's table, CSV and plots."""

@@ -1,0 +1,1 @@
+"""What runs around training: building from the config, errors as one line, checkpoint files, loggers."""

@@ -1,0 +1,1 @@
+"""Instruments for tests and benchmarks (not used by training itself)."""
