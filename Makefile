@@ -2,13 +2,17 @@
 PYTHON ?= python3
 STAMP := .make/installed
 
-.PHONY: install train test sweep-demo clean
+.PHONY: install lock train test sweep-demo clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m pip install --disable-pip-version-check -e ".[dev]"
+# constraints.txt pins the exact versions CI tested; `make lock` rewrites it from the active Python.
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m pip install --disable-pip-version-check -c constraints.txt -e ".[dev]"
 	@mkdir -p $(dir $@) && touch $@
 
 install: $(STAMP)  ## install gan_zoo (editable) with its test tools into the active Python
+
+lock:  ## after upgrading a dependency (and testing): re-pin constraints.txt to the active Python's versions
+	$(PYTHON) scripts/lock.py
 
 train: $(STAMP)  ## the default job: WGAN-GP on 8 Gaussians, W&B offline unless you are logged in
 	$(PYTHON) -m gan_zoo.train

@@ -56,8 +56,8 @@ def plain_reference(cfg: DictConfig, setup: str, steps: int, device: str, before
     target, method = torch.device(device), setups.SETUPS[setup][1]
     torch.manual_seed(cfg.seed)
     shape = (3, 32, 32)
-    generator = instantiate(cfg.model.generator, data_shape=shape).to(target)
-    critic = reference_loop.prepare_critic(instantiate(cfg.model.critic, data_shape=shape), method).to(target)
+    generator = instantiate(cfg.model.generator)(data_shape=shape).to(target)
+    critic = reference_loop.prepare_critic(instantiate(cfg.model.critic)(data_shape=shape), method).to(target)
     optimizers = (instantiate(cfg.optim.generator)(generator.parameters()),
                   instantiate(cfg.optim.critic)(critic.parameters()))
     rng = torch.Generator().manual_seed(0)

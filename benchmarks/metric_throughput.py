@@ -30,7 +30,7 @@ from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.inception import InceptionScore
 from torchmetrics.image.kid import KernelInceptionDistance
 
-import gan_zoo.train  # noqa: F401 - registers the configs' resolvers
+import gan_zoo  # noqa: F401 - registers the configs' resolvers (min)
 from gan_zoo.callbacks import ImageMetrics
 from gan_zoo.data.images import to_uint8
 from gan_zoo.metrics.features import DigitClassifier, inception_v3, write_untrained_inception_weights

@@ -22,7 +22,7 @@ SETUPS: dict[str, tuple[list[str], reference_loop.Method]] = {
     "dcgan32_wgan_clip": ([*DCGAN32, "objective=wgan", "lipschitz=clip", "lipschitz.c=0.01", "optim=rmsprop"],
                           reference_loop.Method("wgan", "clip", clip=0.01)),
 }
-QUIET = ["logger=none", "callbacks=none", "metrics=none", "n_critic=5", "output_dir=/tmp/gan_zoo_speed", "seed=0"]
+QUIET = ["logger=none", "~callbacks", "metrics=none", "n_critic=5", "output_dir=/tmp/gan_zoo_speed", "seed=0"]
 
 
 def config(setup: str, steps: int, warmup: int, device: str) -> DictConfig:

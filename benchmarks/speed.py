@@ -39,7 +39,7 @@ from setups import SETUPS, config  # noqa: E402
 
 from gan_zoo.callbacks import GenIterProgressBar  # noqa: E402
 from gan_zoo.data.images import to_unit_range  # noqa: E402
-from gan_zoo.train import build  # noqa: E402
+from gan_zoo.runtime.build import build  # noqa: E402
 
 class CriticStepClock(pl.Callback):
     """Wall time of the training batches after the first `warmup` (data fetching and the loop included)."""
@@ -106,8 +106,8 @@ def time_reference(cfg: DictConfig, method: reference_loop.Method, steps: int, w
     pl.seed_everything(cfg.seed, verbose=False)
     target = torch.device(device)
     draw, shape = real_batches(cfg, target)
-    generator = instantiate(cfg.model.generator, data_shape=shape).to(target)
-    critic = reference_loop.prepare_critic(instantiate(cfg.model.critic, data_shape=shape), method).to(target)
+    generator = instantiate(cfg.model.generator)(data_shape=shape).to(target)
+    critic = reference_loop.prepare_critic(instantiate(cfg.model.critic)(data_shape=shape), method).to(target)
     optimizers = instantiate(cfg.optim.generator)(generator.parameters()), instantiate(cfg.optim.critic)(critic.parameters())
     batch = cfg.data.batch_size
     reference_loop.train(generator, critic, draw, method, *optimizers, batch, warmup)

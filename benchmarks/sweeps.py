@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from gan_zoo.report import job_folders, read_job, slug, summarise  # noqa: F401 - slug is used by the benchmarks
+from gan_zoo.reporting import job_folders, read_job, slug, summarise  # noqa: F401 - slug is used by the benchmarks
 
 QUIET = ["logger=csv", "~callbacks.critic_plots", "~callbacks.progress_bar", "+trainer.enable_progress_bar=false"]
 
@@ -31,7 +31,7 @@ def run_multirun(name: str, overrides: list[str], sweep_dir: Path) -> float:
 
 
 def collect_jobs(sweep_dir: Path) -> list[tuple[dict[str, str], dict[str, float]]]:
-    """(overrides, metrics) of every finished job of one multirun, read by gan_zoo.report (none if no folder)."""
+    """(overrides, metrics) of every finished job of one multirun, read by gan_zoo.reporting (none if no folder)."""
     jobs = (read_job(folder) for folder in job_folders(sweep_dir))
     return [(job.overrides, job.metrics) for job in jobs if job.metrics is not None]
 

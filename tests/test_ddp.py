@@ -1,6 +1,7 @@
 """DDP is the same training: 2 CPU processes (gloo) on batch B against 1 process on batch 2B, through the real
 entry point, compared tensor by tensor (benchmarks/ddp_equivalence.py). It runs as a subprocess: under pytest,
-Lightning's DDP launcher would re-run pytest's own command line for rank 1 (REFERENCES §5.7)."""
+Lightning's DDP launcher would re-run pytest's own command line for rank 1
+(docs/methods.md#implementation-pitfalls, item 7)."""
 
 from __future__ import annotations
 

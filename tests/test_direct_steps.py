@@ -19,7 +19,7 @@ from pytorch_lightning.strategies import SingleDeviceStrategy
 from gan_zoo.training.direct_steps import lightning_adds_nothing
 from gan_zoo.parallel.distributed import SeparateDDPStrategy, WholeModuleDDPStrategy
 from gan_zoo.training.module import GANModule
-from gan_zoo.train import build
+from gan_zoo.runtime.build import build
 
 OVERRIDES = ["gen_iters=6", "eval_every=3", "n_critic=3", "data.batch_size=32", "data.val_size=64", "logger=none",
              "model.generator.width=16", "model.critic.width=16", "trainer.accelerator=cpu", "lipschitz=gp",

@@ -17,7 +17,7 @@ from hydra.utils import instantiate
 
 from gan_zoo.testing.host_syncs import HostSyncCounter
 from gan_zoo.training.module import GANModule
-from gan_zoo.train import build
+from gan_zoo.runtime.build import build
 
 LOG_EVERY = 10
 BASE = ["gen_iters=12", "eval_every=6", "n_critic=5", "data.batch_size=32", "data.val_size=64", "metrics=none",

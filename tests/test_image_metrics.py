@@ -12,7 +12,7 @@ from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.inception import InceptionScore
 from torchmetrics.image.kid import KernelInceptionDistance
 
-import gan_zoo.train  # noqa: F401 - registers the configs' resolvers (min)
+import gan_zoo  # noqa: F401 - registers the configs' resolvers (min)
 from conftest import FAST, read_metrics, run_train
 from gan_zoo.metrics.features import (
     DigitClassifier,

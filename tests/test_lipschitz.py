@@ -30,7 +30,8 @@ def scored(critic: nn.Module, x: torch.Tensor) -> Scored:
 
 
 def test_gradient_norms_are_per_sample(quadratic_critic) -> None:
-    # ∇(½‖x‖²) = x: one norm per sample, not one norm over the whole batch tensor (REFERENCES §5.1)
+    # ∇(½‖x‖²) = x: one norm per sample, not one norm over the whole batch tensor
+    # (docs/methods.md#implementation-pitfalls, item 1)
     assert torch.allclose(gradient_norms(quadratic_critic, POINTS), torch.tensor([5.0, 0.5]))
     images = torch.arange(2 * 3 * 2 * 2, dtype=torch.float32).view(2, 3, 2, 2)
     assert torch.allclose(gradient_norms(quadratic_critic, images), images.flatten(1).norm(dim=1))
@@ -78,7 +79,7 @@ def test_one_sided_penalty_ignores_norms_below_one(quadratic_critic) -> None:
 def test_dragan_perturbs_only_real_data(quadratic_critic) -> None:
     real = torch.randn(256, 2)
     fake = torch.full((256, 2), float("nan"))  # any use of fake data would poison the points
-    points = DRAGANPenalty(perturb_scale=0.5).penalty_points(real, fake)
+    points = DRAGANPenalty(perturb_scale=0.5).probe_points(real, fake)
     offset = points - real
     assert torch.isfinite(points).all()
     assert bool((offset >= 0).all()) and bool((offset < 0.5 * real.std()).all())
@@ -127,9 +128,30 @@ def test_ct_adds_consistency_to_the_gradient_penalty() -> None:
     assert float(penalty.terms["ct"]) > 0  # two dropout passes disagree
 
 
-def test_ct_needs_dropout_in_the_critic() -> None:
-    with pytest.raises(ConfigError, match="lipschitz=ct needs dropout in the critic"):
-        ConsistencyTerm().prepare_critic(MLPCritic((2,), width=16))
+def test_ct_needs_dropout_in_the_critic(quadratic_critic) -> None:
+    with pytest.raises(ConfigError, match="lipschitz=ct needs dropout in the critic .*QuadraticCritic has no dropout"):
+        ConsistencyTerm().prepare_critic(quadratic_critic)
+
+
+def test_ct_turns_on_the_critics_dropout_unless_the_model_set_it() -> None:
+    def ps(critic: nn.Module) -> set[float]:
+        return {m.p for m in critic.modules() if isinstance(m, nn.Dropout)}
+
+    plain = MLPCritic((2,), width=16)  # dropout modules with p = 0: the identity, no parameters
+    assert ps(plain) == {0.0}
+    assert ps(ConsistencyTerm(critic_dropout=0.3).prepare_critic(plain)) == {0.3}
+    assert ps(ConsistencyTerm().prepare_critic(MLPCritic((2,), width=16, dropout=0.2))) == {0.2}
+
+
+def test_critic_dropout_adds_no_parameters_and_is_the_identity_at_zero() -> None:
+    torch.manual_seed(0)
+    without = MLPCritic((2,), width=16)
+    torch.manual_seed(0)
+    with_dropout = MLPCritic((2,), width=16, dropout=0.5)
+    assert list(without.state_dict()) == list(with_dropout.state_dict())  # e.g. body.3.weight either way
+    assert all(torch.equal(v, with_dropout.state_dict()[k]) for k, v in without.state_dict().items())
+    x = torch.randn(8, 2)
+    assert torch.equal(without.train()(x).score, with_dropout.eval()(x).score)
 
 
 @pytest.mark.parametrize("strategy", [GradientPenalty(), OneSidedPenalty(), DRAGANPenalty(), R1Penalty()])

@@ -112,7 +112,7 @@ def test_bf16_mixed_training_with_every_gradient_penalty(tmp_path: Path, lipschi
 def test_bf16_mixed_wgan_gp_learns(tmp_path: Path) -> None:
     """bf16 penalties are coarse (8 mantissa bits) but train: exact W1 to the data falls by more than half."""
     run = tmp_path / "run"
-    result = run_train(["objective=wgan", "lipschitz=gp", "data=8gaussians", "gen_iters=300", "eval_every=300",
+    result = run_train(["objective=wgan", "lipschitz=gp", "data=8gaussians", "gen_iters=600", "eval_every=600",
                         "model.generator.width=64", "model.critic.width=64", "optim.generator.lr=1e-3",
                         "optim.critic.lr=1e-3", "trainer.accelerator=cpu", "trainer.precision=bf16-mixed",
                         "logger=csv", "~callbacks.critic_plots"], run)

@@ -1,4 +1,5 @@
-"""The configs are found from an installed wheel too (REFERENCES §5.10), by `python -m` and the console script."""
+"""The configs are found from an installed wheel too, by `python -m` and the console script
+(docs/methods.md#implementation-pitfalls, item 10)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ import reference_loop  # noqa: E402
 import setups  # noqa: E402
 import speed  # noqa: E402
 
-from gan_zoo.train import build  # noqa: E402
+from gan_zoo.runtime.build import build  # noqa: E402
 
 CRITIC_STEPS = 10  # two generator iterations
 
@@ -51,8 +51,8 @@ def test_reference_loop_trains_exactly_like_gan_zoo(setup: str) -> None:
     method = setups.SETUPS[setup][1]
     pl.seed_everything(cfg.seed, verbose=False)
     draw, shape = speed.real_batches(cfg, torch.device("cpu"))
-    generator = instantiate(cfg.model.generator, data_shape=shape).double()
-    critic = reference_loop.prepare_critic(instantiate(cfg.model.critic, data_shape=shape), method).double()
+    generator = instantiate(cfg.model.generator)(data_shape=shape).double()
+    critic = reference_loop.prepare_critic(instantiate(cfg.model.critic)(data_shape=shape), method).double()
     optimizers = (instantiate(cfg.optim.generator)(generator.parameters()),
                   instantiate(cfg.optim.critic)(critic.parameters()))
 

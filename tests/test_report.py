@@ -15,8 +15,8 @@ import yaml
 from PIL import Image
 
 from conftest import FAST, run_train
-from gan_zoo.report import (Summary, build_report, format_mean_sd, group_jobs, markdown_table, plot_metric,
-                            read_jobs, swept_parameters, x_scale)
+from gan_zoo.reporting import (Summary, build_report, format_mean_sd, group_jobs, markdown_table, plot_metric,
+                               read_jobs, swept_parameters, x_scale)
 
 LAMBDA = "lipschitz.lambda_"
 # val/w1_exact per (λ, seed), listed in an order that is neither numeric nor lexicographic

@@ -1,4 +1,4 @@
-"""Toy distributions exactly as REFERENCES §3 defines them."""
+"""Toy distributions exactly as their papers' code defines them (docs/methods.md#toy-data)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,8 @@ from pytorch_lightning.utilities import rank_zero_info, rank_zero_only  # noqa: 
 from torch import Tensor, nn  # noqa: E402
 
 from gan_zoo.callbacks.cadence import EveryNthValidation  # noqa: E402
-from gan_zoo.lipschitz.gradients import input_gradients, interpolate, per_sample_uniform  # noqa: E402
+from gan_zoo.contracts import HeldOutData, evaluated_module  # noqa: E402
+from gan_zoo.lipschitz.gradients import input_gradients  # noqa: E402
 
 
 def critic_gradients(critic: nn.Module, points: Tensor) -> Tensor:
@@ -84,30 +85,31 @@ class CriticPlots(EveryNthValidation):
         self.num_points, self.seed = num_points, seed
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        held_out = getattr(trainer.datamodule, "held_out", None)
+        held_out = trainer.datamodule.held_out if isinstance(trainer.datamodule, HeldOutData) else None
         self.active = held_out is not None and math.prod(held_out.shape[1:]) == 2
         if not self.active:
             rank_zero_info("CriticPlots: the data is not 2-D; critic pictures are off")
+            return
+        evaluated_module(pl_module, "CriticPlots")
 
     @rank_zero_only
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not self._due(trainer):
             return
-        real = trainer.datamodule.held_out[: self.num_points].to(pl_module.device, pl_module.dtype)
-        fake = pl_module.sample(len(real), seed=pl_module.val_seed)
-        devices = [pl_module.device] if pl_module.device.type == "cuda" else []
+        module = evaluated_module(pl_module, "CriticPlots")
+        real = trainer.datamodule.held_out[: self.num_points].to(module.device, module.dtype)
+        fake = module.sample(len(real), seed=module.val_seed)
+        devices = [module.device] if module.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):  # plotting must not change the training's random stream
             torch.manual_seed(self.seed)
-            points_of = getattr(pl_module.lipschitz, "penalty_points", None)
-            penalty_points = (points_of(real, fake) if points_of is not None
-                              else interpolate(real, fake, per_sample_uniform(real)))
-        norms = {name: critic_gradients(pl_module.critic, x).flatten(1).norm(dim=1)
-                 for name, x in (("real", real), ("generated", fake), ("penalty points", penalty_points))}
-        step = pl_module.gen_iter
-        name = f"{type(pl_module.objective).__name__} + {type(pl_module.lipschitz).__name__}, G iter {step}"
+            probe_points = module.lipschitz.probe_points(real, fake)  # a gradient penalty's own points
+        norms = {name: critic_gradients(module.critic, x).flatten(1).norm(dim=1)
+                 for name, x in (("real", real), ("generated", fake), ("penalty points", probe_points))}
+        step = module.gen_iter
+        name = f"{type(module.objective).__name__} + {type(module.lipschitz).__name__}, G iter {step}"
         self.dirpath.mkdir(parents=True, exist_ok=True)
         paths = {}
-        for key, fig in (("critic", plot_critic(pl_module.critic, real, fake, name)),
+        for key, fig in (("critic", plot_critic(module.critic, real, fake, name)),
                          ("grad_norms", plot_gradient_norms(norms, name))):
             paths[key] = self.dirpath / f"{key}_gen_iter_{step:06d}.png"
             fig.savefig(paths[key])

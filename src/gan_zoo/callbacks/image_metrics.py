@@ -15,6 +15,7 @@ from torch import Tensor
 from torchmetrics import Metric
 
 from gan_zoo.callbacks.cadence import EveryNthValidation
+from gan_zoo.contracts import RealImageSource, evaluated_module
 from gan_zoo.data.images import to_uint8
 from gan_zoo.errors import ConfigError, DataError, GanZooError, require
 from gan_zoo.metrics.features import SharedFeatures
@@ -51,10 +52,12 @@ class ImageMetrics(EveryNthValidation):
         self.real_done = False
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        held_out = getattr(trainer.datamodule, "held_out", None)
-        if held_out is None or held_out.dim() != 4 or not hasattr(trainer.datamodule, "real_images"):
+        datamodule = trainer.datamodule
+        held_out = datamodule.held_out if isinstance(datamodule, RealImageSource) else None
+        if held_out is None or held_out.dim() != 4:
             rank_zero_info("ImageMetrics: the data are not images; FID/IS/KID are off")
             return
+        evaluated_module(pl_module, "ImageMetrics")
         self.build_metrics()
 
     def build_metrics(self) -> None:

@@ -12,6 +12,9 @@ import pytorch_lightning as pl
 from pytorch_lightning.utilities import rank_zero_info
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
+from gan_zoo import compat
+from gan_zoo.contracts import TrainingProgress
+
 Handler = Callable[[int, FrameType | None], object]
 
 
@@ -44,7 +47,7 @@ class CheckpointOnSignal(pl.Callback):
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         def stop_after_this_batch(signum: int, frame: FrameType | None) -> None:
             self._received = signum
-            trainer._signal_connector.received_sigterm = True
+            compat.stop_after_this_batch(trainer)
 
         if hasattr(signal, "SIGUSR1") and signal.getsignal(signal.SIGUSR1) in (signal.SIG_DFL, None):
             self._take_over(signal.SIGUSR1, stop_after_this_batch)
@@ -61,7 +64,8 @@ class CheckpointOnSignal(pl.Callback):
             return
         trainer.save_checkpoint(self.path)
         self.saved_path = self.path
-        rank_zero_info(f"stopped by a signal at generator iteration {getattr(pl_module, 'gen_iter', '?')}: "
+        gen_iter = pl_module.gen_iter if isinstance(pl_module, TrainingProgress) else "?"
+        rank_zero_info(f"stopped by a signal at generator iteration {gen_iter}: "
                        f"checkpoint saved to {self.path}")
         previous = self._replaced.get(self._received) if self._received is not None else None
         if _is_submitit_handler(previous):

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytorch_lightning as pl
-from pytorch_lightning.callbacks import RichProgressBar
+
+from gan_zoo.compat import DescribedRichProgressBar
+from gan_zoo.contracts import PlannedData, ShowsProgress
+from gan_zoo.training.schedule import TrainingPlan
 
 
-class GenIterProgressBar(RichProgressBar):
+class GenIterProgressBar(DescribedRichProgressBar):
     """Lightning's RichProgressBar with the epoch sized from the training plan (the batch stream is
     endless, so Lightning alone would show '?') and described in generator iterations.
 
@@ -18,17 +21,22 @@ class GenIterProgressBar(RichProgressBar):
 
     @property
     def total_train_batches(self) -> int | float:
-        plan = getattr(self.trainer.datamodule, "plan", None)
+        plan = self._plan()
         if plan is None:
             return super().total_train_batches
         return plan.schedule.critic_batches(*plan.epoch_gen_iters(self.trainer.current_epoch))
 
-    def _get_train_description(self, current_epoch: int) -> str:
-        plan = getattr(self.trainer.datamodule, "plan", None)
+    def train_epoch_description(self, current_epoch: int) -> str:
+        plan = self._plan()
         if plan is None:
-            return super()._get_train_description(current_epoch)
+            return super().train_epoch_description(current_epoch)
         start, stop = plan.epoch_gen_iters(current_epoch)
         return f"G iters {start}-{stop} of {plan.gen_iters}"
 
     def get_metrics(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> dict[str, Any]:
-        return {**super().get_metrics(trainer, pl_module), **getattr(pl_module, "progress_bar_values", {})}
+        shown = pl_module.progress_bar_values if isinstance(pl_module, ShowsProgress) else {}
+        return {**super().get_metrics(trainer, pl_module), **shown}
+
+    def _plan(self) -> TrainingPlan | None:
+        datamodule = self.trainer.datamodule
+        return datamodule.plan if isinstance(datamodule, PlannedData) else None

@@ -10,6 +10,7 @@ from pytorch_lightning.utilities import rank_zero_info, rank_zero_only
 from torchvision.utils import make_grid, save_image
 
 from gan_zoo.callbacks.cadence import EveryNthValidation
+from gan_zoo.contracts import HeldOutData, evaluated_module
 from gan_zoo.data.images import to_uint8
 
 
@@ -25,10 +26,12 @@ class SampleGrid(EveryNthValidation):
         self.num_samples, self.nrow, self.seed = num_samples, nrow, seed
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        held_out = getattr(trainer.datamodule, "held_out", None)
+        held_out = trainer.datamodule.held_out if isinstance(trainer.datamodule, HeldOutData) else None
         self.active = held_out is not None and held_out.dim() == 4
         if not self.active:
             rank_zero_info("SampleGrid: the data are not images; sample grids are off")
+            return
+        evaluated_module(pl_module, "SampleGrid")
 
     def _grid(self, pl_module: pl.LightningModule):
         images = to_uint8(pl_module.sample(self.num_samples, seed=self.seed)).cpu()

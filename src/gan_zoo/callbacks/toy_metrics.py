@@ -8,6 +8,7 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.utilities import rank_zero_info
 
+from gan_zoo.contracts import HeldOutData, KnownDistribution, ModeMixture, evaluated_module
 from gan_zoo.metrics import exact_w1, mode_coverage
 
 
@@ -30,18 +31,20 @@ class ToyMetrics(pl.Callback):
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         datamodule = trainer.datamodule
-        held_out = getattr(datamodule, "held_out", None)
-        distribution = getattr(datamodule, "distribution", None)
+        held_out = datamodule.held_out if isinstance(datamodule, HeldOutData) else None
+        distribution = datamodule.distribution if isinstance(datamodule, KnownDistribution) else None
         self.active = (held_out is not None and distribution is not None
                        and math.prod(held_out.shape[1:]) <= self.max_dim)
         if not self.active:
             rank_zero_info("ToyMetrics: not low-dimensional data with a known distribution; exact metrics are off")
             return
+        evaluated_module(pl_module, "ToyMetrics")
         self.real = held_out[: self.num_samples]
         other = distribution.sample(len(self.real), torch.Generator().manual_seed(self.floor_seed))
         self.noise_floor = exact_w1(self.real, other)
-        self.centers = getattr(distribution, "centers", None)
-        self.std = getattr(distribution, "std", None)
+        modes = isinstance(distribution, ModeMixture)  # mode coverage needs the modes
+        self.centers = distribution.centers if modes else None
+        self.std = distribution.std if modes else None
 
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not self.active or trainer.sanity_checking:

@@ -2,7 +2,7 @@
 
 from gan_zoo.data.image_sets import MNIST, CIFAR10, CelebA, Digits, FashionMNIST, ImageFolder
 from gan_zoo.data.images import ImageDataModule
-from gan_zoo.data.planned import PlannedBatches
+from gan_zoo.data.planned import PlannedBatches, PlannedDataModule
 from gan_zoo.data.toy import (
     GaussianMixture,
     SwissRoll,
@@ -23,6 +23,7 @@ __all__ = [
     "MNIST",
     "GaussianMixture",
     "PlannedBatches",
+    "PlannedDataModule",
     "SwissRoll",
     "ToyDataModule",
     "eight_gaussians",

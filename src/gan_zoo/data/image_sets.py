@@ -11,6 +11,7 @@ import torch
 from torch import Tensor
 from torchvision import datasets
 
+from gan_zoo.compat import CheckableCIFAR10
 from gan_zoo.data.image_files import list_images, read_images, readable, to_square, with_channels
 from gan_zoo.data.images import ImageDataModule
 from gan_zoo.errors import DataError
@@ -21,14 +22,14 @@ def _fit(images: Tensor, size: int, channels: int) -> Tensor:
     return with_channels(to_square(images, size), channels)
 
 
-class _CIFAR10Files(datasets.CIFAR10):
+class _CIFAR10Files(CheckableCIFAR10):
     # torchvision re-hashes every member (md5) on each start; existence is enough here, and files copied by
     # hand to an offline cluster (or written by tests) need not match byte for byte. Downloads still verify.
-    def _check_integrity(self) -> bool:
+    def files_complete(self) -> bool:
         base = Path(self.root) / self.base_folder
         return all((base / name).is_file() for name, _ in [*self.train_list, *self.test_list, (self.meta["filename"], "")])
 
-    def _load_meta(self) -> None:
+    def read_class_names(self) -> None:
         with open(Path(self.root) / self.base_folder / self.meta["filename"], "rb") as file:
             self.classes = pickle.load(file, encoding="latin1")[self.meta["key"]]
 

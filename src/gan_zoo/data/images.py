@@ -16,17 +16,14 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
 
-import pytorch_lightning as pl
 import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from gan_zoo.data.image_files import READ_ERRORS, read_image
-from gan_zoo.data.planned import PlannedBatches, consumed_batches
+from gan_zoo.data.planned import PlannedDataModule
 from gan_zoo.errors import require
-from gan_zoo.training.schedule import TrainingPlan
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +38,12 @@ def to_uint8(images: Tensor) -> Tensor:
     return images.add(1.0).mul(127.5).round_().clamp_(0, 255).to(torch.uint8)
 
 
-class ImageDataModule(pl.LightningDataModule, ABC):
+class ImageDataModule(PlannedDataModule, ABC):
     """Base of every image data set; subclasses say how to read their images."""
 
     def __init__(self, image_size: int, channels: int, batch_size: int = 64, val_size: int = 1000,
                  in_memory: bool = True, num_workers: int = 2, seed: int = 0, val_seed: int = 1234) -> None:
-        super().__init__()
+        super().__init__(self._draw_indices, batch_size, seed)
         require(image_size >= 4, f"data.image_size must be >= 4 (got {image_size})")
         require(channels in (1, 3), f"data.channels must be 1 (grey) or 3 (RGB) (got {channels})")
         require(batch_size >= 2, f"data.batch_size must be >= 2 (got {batch_size})")
@@ -57,8 +54,6 @@ class ImageDataModule(pl.LightningDataModule, ABC):
         self.in_memory, self.num_workers = in_memory, num_workers
         self.val_seed = val_seed
         self.data_shape = (channels, image_size, image_size)
-        self.plan: TrainingPlan | None = None
-        self.train_stream = PlannedBatches(self._draw_indices, batch_size, seed)
         self.num_train = 0
         self.train_images: Tensor | None = None  # (N, C, H, W) uint8, in memory
         self.train_files: list[Path] | None = None  # streamed
@@ -78,10 +73,6 @@ class ImageDataModule(pl.LightningDataModule, ABC):
         return None
 
     # --------------------------------------------------------------------------------- Lightning
-    def set_plan(self, plan: TrainingPlan) -> None:
-        self.plan = plan
-        self.train_stream.set_plan(plan)
-
     def setup(self, stage: str | None = None) -> None:
         if self.held_out is not None:
             return
@@ -104,7 +95,7 @@ class ImageDataModule(pl.LightningDataModule, ABC):
 
     def train_dataloader(self) -> DataLoader:
         if self.in_memory:
-            return DataLoader(self.train_stream, batch_size=None, num_workers=0)
+            return super().train_dataloader()  # index batches, gathered on the device (on_after_batch_transfer)
         return DataLoader(FileImages(self.train_files, self.image_size, self.channels, self.crop()),
                           batch_sampler=self.train_stream, num_workers=self.num_workers,
                           persistent_workers=self.num_workers > 0)
@@ -117,12 +108,6 @@ class ImageDataModule(pl.LightningDataModule, ABC):
         if batch.dtype == torch.long:
             return to_unit_range(torch.index_select(self.images_on(batch.device), 0, batch))  # faster than [batch]
         return batch
-
-    def state_dict(self) -> dict[str, Any]:
-        return self.train_stream.state_dict(consumed=consumed_batches(self))
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.train_stream.load_state_dict(state_dict)
 
     # ------------------------------------------------------------------------------------ helpers
     def images_on(self, device: torch.device) -> Tensor:

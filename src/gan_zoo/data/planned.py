@@ -6,10 +6,12 @@ import bisect
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytorch_lightning as pl
 import torch
 from torch import Tensor
-from torch.utils.data import IterableDataset
+from torch.utils.data import DataLoader, IterableDataset
 
+from gan_zoo.contracts import TrainingProgress
 from gan_zoo.parallel import sharding
 from gan_zoo.training.schedule import TrainingPlan
 
@@ -74,8 +76,36 @@ class PlannedBatches(IterableDataset):
         self.rng.set_state(state["rng"])
 
 
-def consumed_batches(datamodule: Any) -> int | None:
+def consumed_batches(datamodule: pl.LightningDataModule) -> int | None:
     """Training batches the attached module has consumed (its critic steps), or None outside training."""
-    trainer = getattr(datamodule, "trainer", None)
-    module = getattr(trainer, "lightning_module", None) if trainer is not None else None
-    return getattr(module, "critic_steps", None)
+    module = datamodule.trainer.lightning_module if datamodule.trainer is not None else None
+    return module.critic_steps if isinstance(module, TrainingProgress) else None
+
+
+class PlannedDataModule(pl.LightningDataModule):
+    """A data module whose training batches are one PlannedBatches stream of `draw(batch_size, rng)` (fulfils
+    gan_zoo.contracts.PlannedData). The stream's position and RNG are the data module's state, which Lightning
+    keeps in checkpoints; the position saved is that of the last batch training consumed.
+
+    Subclasses give `draw` and the validation data; the training loader is the stream itself (one process, no
+    workers: batches are drawn whole), unless a subclass says otherwise.
+    """
+
+    def __init__(self, draw: Draw, batch_size: int, seed: int) -> None:
+        super().__init__()
+        self.plan: TrainingPlan | None = None
+        self.train_stream = PlannedBatches(draw, batch_size, seed)
+
+    def set_plan(self, plan: TrainingPlan) -> None:
+        """Cut the training stream into the plan's epochs (train.py calls this before fitting)."""
+        self.plan = plan
+        self.train_stream.set_plan(plan)
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(self.train_stream, batch_size=None, num_workers=0)
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.train_stream.state_dict(consumed=consumed_batches(self))
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.train_stream.load_state_dict(state_dict)

@@ -1,19 +1,17 @@
-"""Toy 2-D distributions (REFERENCES §3) and their Lightning DataModule."""
+"""Toy 2-D distributions (definitions and sources: docs/methods.md#toy-data) and their Lightning DataModule."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
 from sklearn.datasets import make_swiss_roll
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from gan_zoo.data.planned import PlannedBatches, consumed_batches
+from gan_zoo.data.planned import PlannedDataModule
 from gan_zoo.errors import require
-from gan_zoo.training.schedule import TrainingPlan
 
 
 class GaussianMixture:
@@ -81,7 +79,7 @@ def twenty_five_gaussians() -> GaussianMixture:
     return GaussianMixture(_lattice([-4.0, -2.0, 0.0, 2.0, 4.0]), std=0.05, scale=2.828)
 
 
-class ToyDataModule(pl.LightningDataModule):
+class ToyDataModule(PlannedDataModule):
     """Fresh training batches from a toy distribution; a fixed held-out set (drawn with val_seed,
     the same for every training seed) for validation."""
 
@@ -89,27 +87,12 @@ class ToyDataModule(pl.LightningDataModule):
 
     def __init__(self, distribution: GaussianMixture | SwissRoll, batch_size: int = 256, val_size: int = 2500,
                  seed: int = 0, val_seed: int = 1234) -> None:
-        super().__init__()
+        super().__init__(distribution.sample, batch_size, seed)
         require(batch_size >= 2, f"data.batch_size must be >= 2 (got {batch_size})")
         require(val_size >= 2, f"data.val_size must be >= 2 (got {val_size})")
         self.distribution = distribution
         self.batch_size, self.val_size = batch_size, val_size
-        self.plan: TrainingPlan | None = None
-        self.train_stream = PlannedBatches(distribution.sample, batch_size, seed)
         self.held_out = distribution.sample(val_size, torch.Generator().manual_seed(val_seed))
-
-    def set_plan(self, plan: TrainingPlan) -> None:
-        self.plan = plan
-        self.train_stream.set_plan(plan)
-
-    def train_dataloader(self) -> DataLoader:
-        return DataLoader(self.train_stream, batch_size=None, num_workers=0)
 
     def val_dataloader(self) -> DataLoader:
         return DataLoader(self.held_out, batch_size=self.val_size, shuffle=False)
-
-    def state_dict(self) -> dict:
-        return self.train_stream.state_dict(consumed=consumed_batches(self))
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        self.train_stream.load_state_dict(state_dict)

@@ -7,6 +7,7 @@ from typing import ContextManager, NamedTuple
 
 from torch import Tensor, nn
 
+from gan_zoo.lipschitz.gradients import interpolate, per_sample_uniform
 from gan_zoo.nets.base import Scored
 
 
@@ -29,6 +30,7 @@ class LipschitzStrategy:
       penalty            extra terms added to the critic loss (gradient penalties);
       after_critic_step  after each critic optimizer step (weight clipping).
     forward_context wraps every critic forward pass of one update (spectral norm caches W/σ there).
+    probe_points says where ‖∇D‖ is measured (logged, plotted); gradient penalties are taken there too.
     """
 
     def prepare_critic(self, critic: nn.Module) -> nn.Module:
@@ -42,6 +44,12 @@ class LipschitzStrategy:
 
     def after_critic_step(self, critic: nn.Module) -> None:
         pass
+
+    def probe_points(self, real: Tensor, fake: Tensor) -> Tensor:
+        """The points where this strategy looks at ‖∇D‖: random per-sample interpolates x̂ = εx + (1−ε)x̃,
+        ε ~ U[0,1) (WGAN-GP), unless a strategy penalises the gradient elsewhere (its penalty points).
+        Draws from the training random stream (gan_zoo.parallel.sharding)."""
+        return interpolate(real, fake, per_sample_uniform(real))
 
 
 class NoConstraint(LipschitzStrategy):

@@ -12,7 +12,7 @@ from gan_zoo.lipschitz.base import LipschitzStrategy
 class WeightClipping(LipschitzStrategy):
     """WGAN Algorithm 1, line 7: after every critic update, w ← clip(w, −c, c) for every critic parameter.
 
-    Clamped in place (REFERENCES §5.4: a non-in-place clamp does nothing).
+    Clamped in place: a non-in-place clamp does nothing (docs/methods.md#implementation-pitfalls, item 4).
     """
 
     def __init__(self, c: float = 0.01) -> None:

@@ -25,7 +25,9 @@ class ConsistencyTerm(GradientPenalty):
     """CT-GAN, Wei et al. 2018, eq. 5: λ·GP + λ2·CT (defaults λ=10, λ2=2, M′=0, feature weight 0.1).
 
     The first dropout pass x′ is the critic's pass over the real batch that the objective uses, so
-    only x″ costs an extra forward. `critic_dropout` is read by the model configs (dropout 0.5).
+    only x″ costs an extra forward. When the critic is built, each of its dropout modules with p = 0 gets
+    p = `critic_dropout` (0.5): the bundled critics hold one after each layer, p = model.critic.dropout
+    (default 0; an explicit value > 0 is kept).
     """
 
     term = "gp"
@@ -41,10 +43,15 @@ class ConsistencyTerm(GradientPenalty):
         self.critic_dropout = critic_dropout
 
     def prepare_critic(self, critic: nn.Module) -> nn.Module:
-        if not any(isinstance(m, nn.Dropout) and m.p > 0 for m in critic.modules()):
+        dropouts = [m for m in critic.modules() if isinstance(m, nn.Dropout)]
+        if not dropouts:
             raise ConfigError(
                 "lipschitz=ct needs dropout in the critic for its two stochastic passes (CT-GAN §3): "
-                f"give {type(critic).__name__} dropout > 0 (the bundled models read lipschitz.critic_dropout)")
+                f"{type(critic).__name__} has no dropout module; add gan_zoo.nets.base.SampleDropout layers "
+                "(p = 0 is enough: lipschitz.critic_dropout sets it)")
+        for dropout in dropouts:
+            if dropout.p == 0:
+                dropout.p = self.critic_dropout
         return super().prepare_critic(critic)
 
     def penalty(self, critic: nn.Module, real: Scored, fake: Scored) -> Penalty:

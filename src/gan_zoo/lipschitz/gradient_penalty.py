@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from gan_zoo import compat
 from gan_zoo.parallel import sharding
 from gan_zoo.errors import ConfigError, require
 from gan_zoo.lipschitz.base import LipschitzStrategy, Penalty
 from gan_zoo.lipschitz.gradients import (
     dragan_points,
     gradient_norms,
-    interpolate,
     one_sided_penalty,
     per_sample_uniform,
     two_sided_penalty,
@@ -20,11 +20,12 @@ from gan_zoo.nets.base import Scored
 
 
 def has_batch_norm(module: nn.Module) -> bool:
-    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
+    return any(compat.is_batch_norm(m) for m in module.modules())
 
 
 class GradientPenaltyStrategy(LipschitzStrategy):
-    """A penalty λ·f(‖∇D(x̂)‖) at points x̂ chosen by the subclass.
+    """A penalty λ·f(‖∇D(x̂)‖) at the points x̂ = probe_points(x, x̃) (random interpolates unless the subclass
+    chooses others).
 
     Batch norm in the critic is refused: it makes each sample's score depend on the whole batch, so
     the per-sample gradient the penalty constrains is no longer the critic's (WGAN-GP §4). The critic's ReLU,
@@ -48,24 +49,18 @@ class GradientPenaltyStrategy(LipschitzStrategy):
         penalty_friendly(critic)
         return critic
 
-    def penalty_points(self, real: Tensor, fake: Tensor) -> Tensor:
-        raise NotImplementedError
-
     def penalty_from_norms(self, norms: Tensor) -> Tensor:
         raise NotImplementedError
 
     def penalty(self, critic: nn.Module, real: Scored, fake: Scored) -> Penalty:
-        norms = gradient_norms(critic, self.penalty_points(real.x, fake.x))
+        norms = gradient_norms(critic, self.probe_points(real.x, fake.x))
         return Penalty({self.term: self.lambda_ * self.penalty_from_norms(norms)}, norms)
 
 
 class GradientPenalty(GradientPenaltyStrategy):
     """WGAN-GP, Gulrajani et al. 2017, eq. 3: λ·E[(‖∇D(x̂)‖₂ − 1)²], x̂ = εx + (1−ε)x̃, ε ~ U[0,1] per sample."""
 
-    term = "gp"
-
-    def penalty_points(self, real: Tensor, fake: Tensor) -> Tensor:
-        return interpolate(real, fake, per_sample_uniform(real))
+    term = "gp"  # at LipschitzStrategy's probe points: x̂ = εx + (1−ε)x̃
 
     def penalty_from_norms(self, norms: Tensor) -> Tensor:
         return two_sided_penalty(norms)
@@ -91,7 +86,7 @@ class DRAGANPenalty(GradientPenaltyStrategy):
         require(perturb_scale > 0, f"lipschitz.perturb_scale must be > 0 (got {perturb_scale})")
         self.perturb_scale = perturb_scale
 
-    def penalty_points(self, real: Tensor, fake: Tensor) -> Tensor:
+    def probe_points(self, real: Tensor, fake: Tensor) -> Tensor:
         return dragan_points(real, self.perturb_scale, sharding.rand_like(real), per_sample_uniform(real))
 
     def penalty_from_norms(self, norms: Tensor) -> Tensor:
@@ -110,7 +105,7 @@ class R1Penalty(GradientPenaltyStrategy):
         require(gamma >= 0, f"lipschitz.gamma must be >= 0 (got {gamma})")
         super().__init__(gamma, allow_batchnorm)
 
-    def penalty_points(self, real: Tensor, fake: Tensor) -> Tensor:
+    def probe_points(self, real: Tensor, fake: Tensor) -> Tensor:
         return real
 
     def penalty_from_norms(self, norms: Tensor) -> Tensor:

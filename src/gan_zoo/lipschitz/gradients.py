@@ -13,7 +13,8 @@ from gan_zoo.parallel import sharding
 
 
 def per_sample_uniform(reference: Tensor) -> Tensor:
-    """One U[0, 1) draw per sample, shaped to broadcast over all non-batch dims (REFERENCES §5.1)."""
+    """One U[0, 1) draw per sample, shaped to broadcast over all non-batch dims (WGAN-GP Algorithm 1;
+    docs/methods.md#implementation-pitfalls, item 1)."""
     return sharding.rand(reference.shape[0], *([1] * (reference.dim() - 1)),
                          device=reference.device, dtype=reference.dtype)
 
@@ -39,10 +40,10 @@ def loss_scaling(scaler: torch.amp.GradScaler | None) -> Iterator[None]:
 def input_gradients(critic: nn.Module, points: Tensor, create_graph: bool = True) -> Tensor:
     """∇_x D(x) at each point (same shape as points).
 
-    Under fp16 loss scaling (`loss_scaling`) this is the PyTorch AMP gradient-penalty recipe (REFERENCES §5.8):
-    differentiate scale·ΣD so that small backward values do not underflow in half precision, then multiply by
-    1/scale. An overflow gives inf here, hence an inf penalty and inf gradients: the scaler then skips the step
-    and lowers its scale, as for any other overflow.
+    Under fp16 loss scaling (`loss_scaling`) this is the gradient-penalty recipe of PyTorch's AMP examples
+    ("Gradient penalty"): differentiate scale·ΣD so that small backward values do not underflow in half
+    precision, then multiply by 1/scale. An overflow gives inf here, hence an inf penalty and inf gradients: the
+    scaler then skips the step and lowers its scale, as for any other overflow.
     """
     points = points.detach().requires_grad_(True)
     score = critic(points).score.sum()
@@ -55,10 +56,10 @@ def input_gradients(critic: nn.Module, points: Tensor, create_graph: bool = True
 
 
 def gradient_norms(critic: nn.Module, points: Tensor, create_graph: bool = True) -> Tensor:
-    """‖∇_x D(x)‖₂ at each point, one norm per sample over all non-batch dims (REFERENCES §5.1).
+    """‖∇_x D(x)‖₂ at each point, one norm per sample over all non-batch dims.
 
     With create_graph the norms stay differentiable, so a penalty on them joins the critic loss in
-    the same backward (REFERENCES §5.2).
+    the same backward (docs/methods.md#implementation-pitfalls, items 1 and 2).
     """
     return input_gradients(critic, points, create_graph).flatten(1).norm(dim=1)
 

@@ -20,7 +20,7 @@ class SpectralNorm(LipschitzStrategy):
 
     σ(W) is estimated by power iteration with u persisting across steps (Algorithm 1). Every forward of
     one update runs under parametrize.cached(), so a critic update costs one power iteration however many
-    times it calls the critic (REFERENCES §5.5).
+    times it calls the critic (docs/methods.md#implementation-pitfalls, item 5).
     """
 
     def __init__(self, n_power_iterations: int = 1) -> None:

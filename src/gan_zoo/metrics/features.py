@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from gan_zoo import compat
 from gan_zoo.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class SharedFeatures(nn.Module):
                 f"output=all or InceptionV3; {type(network).__name__} gives one")
         self.network = network
         self._input: Tensor | None = None
-        self._version = -1
+        self._input_version = -1  # the cached input's version counter when its outputs were computed
         self._outputs: dict[str, Tensor] = {}
 
     def output(self, name: str) -> nn.Module:
@@ -53,9 +54,9 @@ class SharedFeatures(nn.Module):
         return _SharedOutput(self, name)
 
     def forward(self, images: Tensor) -> dict[str, Tensor]:
-        if images is not self._input or images._version != self._version:
+        if images is not self._input or compat.tensor_version(images) != self._input_version:
             self._outputs = self.network(images)
-            self._input, self._version = images, images._version
+            self._input, self._input_version = images, compat.tensor_version(images)
         return self._outputs
 
     def clear(self) -> None:
@@ -90,7 +91,7 @@ class InceptionV3(nn.Module):
         self.num_features = {name: INCEPTION_DIMS[name] for name in self.outputs}
 
     def forward(self, images: Tensor) -> dict[str, Tensor]:
-        values = self.net._torch_fidelity_forward(images)  # every requested output, one pass
+        values = compat.inception_outputs(self.net, images)  # every requested output, one pass
         return {name: value.reshape(len(images), -1) for name, value in zip(self.outputs, values)}
 
 

@@ -1,4 +1,4 @@
-"""Metrics that are exact on low-dimensional data (REFERENCES §3)."""
+"""Metrics that are exact on low-dimensional data (VEEGAN, PacGAN; docs/methods.md#toy-data)."""
 
 from __future__ import annotations
 

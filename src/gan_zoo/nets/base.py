@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -124,3 +125,19 @@ class SampleDropout(nn.Dropout):
             return x
         keep = sharding.rand_like(x) >= self.p
         return x * keep / (1.0 - self.p)
+
+
+def layers_and_dropout(layers: Sequence[nn.Module]) -> nn.Sequential:
+    """nn.Sequential running `layers` in order, numbered 0, 1, … as if its SampleDropout modules were not there
+    (those are named dropout0, dropout1, …). Dropout has no parameters or buffers, so the state-dict keys are the
+    same whatever the dropout: the bundled critics always hold their dropout modules, p = 0 (the identity) unless
+    model.critic.dropout or CT-GAN (gan_zoo.lipschitz.consistency) sets it."""
+    named: OrderedDict[str, nn.Module] = OrderedDict()
+    dropouts = 0
+    for layer in layers:
+        if isinstance(layer, SampleDropout):
+            named[f"dropout{dropouts}"] = layer
+            dropouts += 1
+        else:
+            named[str(len(named) - dropouts)] = layer
+    return nn.Sequential(named)

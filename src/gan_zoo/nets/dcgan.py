@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 
 from gan_zoo.errors import require
-from gan_zoo.nets.base import Critic, CriticOutput, Generator, SampleDropout, check_sizes, conv_norm_layer, image_shape
+from gan_zoo.nets.base import (Critic, CriticOutput, Generator, SampleDropout, check_sizes, conv_norm_layer,
+                               image_shape, layers_and_dropout)
 
 # image side → (side of the first feature map, number of stride-2 stages)
 STAGES = {28: (7, 2), 32: (4, 3), 64: (4, 4)}
@@ -55,12 +56,10 @@ def critic_body(channels: int, size: int, width: int, norm: str, dropout: float)
     c_in, c = channels, width
     for stage in range(stages):
         layers += [nn.Conv2d(c_in, c, 4, 2, 1), conv_norm_layer("none" if stage == 0 else norm, c),
-                   nn.LeakyReLU(0.2)]
-        if dropout > 0:
-            layers.append(SampleDropout(dropout))
+                   nn.LeakyReLU(0.2), SampleDropout(dropout)]
         c_in, c = c, c * 2
     layers.append(nn.Flatten())
-    return nn.Sequential(*layers), c_in * start * start
+    return layers_and_dropout(layers), c_in * start * start
 
 
 class DCGANGenerator(Generator):
@@ -86,7 +85,7 @@ class DCGANCritic(Critic):
     """DCGAN discriminator with a linear score (no sigmoid: objectives take raw scores).
 
     norm: none | layer | batch (the paper's batch norm is refused with gradient penalties);
-    dropout after each block for CT-GAN.
+    dropout after each block (p = 0 unless set here or by CT-GAN).
     """
 
     def __init__(self, data_shape: Sequence[int], width: int = 64, norm: str = "none", dropout: float = 0.0) -> None:

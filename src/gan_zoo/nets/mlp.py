@@ -8,16 +8,18 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 
 from gan_zoo.errors import require
-from gan_zoo.nets.base import AutoencoderCritic, Critic, CriticOutput, Generator, SampleDropout, check_sizes, norm_layer
+from gan_zoo.nets.base import (AutoencoderCritic, Critic, CriticOutput, Generator, SampleDropout, check_sizes,
+                               layers_and_dropout, norm_layer)
 
 
-def _hidden_stack(in_dim: int, width: int, depth: int, norm: str, dropout: float) -> nn.Sequential:
+def _hidden_stack(in_dim: int, width: int, depth: int, norm: str, dropout: float | None) -> nn.Sequential:
+    """Hidden ReLU layers, each followed by a SampleDropout(dropout) unless dropout is None (generators)."""
     layers: list[nn.Module] = []
     for i in range(depth):
         layers += [nn.Linear(in_dim if i == 0 else width, width), norm_layer(norm, width), nn.ReLU()]
-        if dropout > 0:
+        if dropout is not None:
             layers.append(SampleDropout(dropout))
-    return nn.Sequential(*layers)
+    return layers_and_dropout(layers)
 
 
 class MLPGenerator(Generator):
@@ -29,7 +31,7 @@ class MLPGenerator(Generator):
         check_sizes(z_dim=z_dim, width=width, depth=depth)
         self.z_dim = z_dim
         self.data_shape = tuple(data_shape)
-        self.body = _hidden_stack(z_dim, width, depth, norm, dropout=0.0)
+        self.body = _hidden_stack(z_dim, width, depth, norm, dropout=None)
         self.out = nn.Linear(width, math.prod(self.data_shape))
 
     def forward(self, z: Tensor) -> Tensor:

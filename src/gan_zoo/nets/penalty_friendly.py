@@ -4,7 +4,8 @@ a cheaper penalty.
 Why not torch's own: a gradient penalty differentiates the critic's input gradient ∇ₓD once more. For
 `leaky_relu_backward(grad, x)`, ReLU's `threshold_backward` and `avg_pool2d_backward` PyTorch's derivative with
 respect to x is `zeros_like(...)`, a real tensor, so the second backward sends zeros back through the whole
-forward pass at the penalty points: one convolution backward per layer that only adds zeros (REFERENCES §5.2).
+forward pass at the penalty points: one convolution backward per layer that only adds zeros
+(docs/methods.md#implementation-pitfalls, item 2).
 These modules run torch's own kernels but save their input (or output) detached, so the backward's graph holds
 the saved tensor as a constant, and leave undefined gradients undefined (`set_materialize_grads(False)`): the
 second backward stops at the gradient graph. The gradient penalties swap them into the critic when it is built

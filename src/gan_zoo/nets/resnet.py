@@ -15,7 +15,8 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from gan_zoo.errors import require
-from gan_zoo.nets.base import Critic, CriticOutput, Generator, SampleDropout, check_sizes, conv_norm_layer, image_shape
+from gan_zoo.nets.base import (Critic, CriticOutput, Generator, SampleDropout, check_sizes, conv_norm_layer,
+                               image_shape, layers_and_dropout)
 
 SIZES = (32, 64)
 POOLS = ("mean", "sum")
@@ -78,8 +79,8 @@ class ResNetGenerator(Generator):
 
 
 class ResNetCritic(Critic):
-    """ResNet critic; norm none | layer | batch; dropout after each block (CT-GAN); pool mean (WGAN-GP) or sum
-    (SNGAN)."""
+    """ResNet critic; norm none | layer | batch; dropout after each block (p = 0 unless set here or by CT-GAN);
+    pool mean (WGAN-GP) or sum (SNGAN)."""
 
     def __init__(self, data_shape: Sequence[int], width: int = 128, norm: str = "none", dropout: float = 0.0,
                  pool: str = "mean") -> None:
@@ -93,12 +94,7 @@ class ResNetCritic(Critic):
         blocks: list[nn.Module] = [CriticBlock(channels, width, True, norm, first=True)]
         blocks += [CriticBlock(width, width, True, norm) for _ in range(downs - 1)]
         blocks += [CriticBlock(width, width, False, norm) for _ in range(2)]
-        layers: list[nn.Module] = []
-        for block in blocks:
-            layers.append(block)
-            if dropout > 0:
-                layers.append(SampleDropout(dropout))
-        self.blocks = nn.Sequential(*layers)
+        self.blocks = layers_and_dropout([layer for block in blocks for layer in (block, SampleDropout(dropout))])
         self.act = nn.ReLU()
         self.out = nn.Linear(width, 1)
 

@@ -14,7 +14,7 @@ class Objective:
 
     Both losses return named terms whose sum is the loss, so each can be logged on its own.
     Objectives never call backward or step: the module sums their terms with the Lipschitz
-    strategy's penalty terms and does one backward (REFERENCES §5.3).
+    strategy's penalty terms and does one backward (docs/methods.md#implementation-pitfalls, item 3).
     """
 
     #: critic-only steps on real data before adversarial training (EBGAN's autoencoder pre-training)

@@ -2,12 +2,12 @@
 
 Lightning's DDP wraps the whole LightningModule in one DistributedDataParallel. A GAN step then fails with
 "parameters that were not used" (the critic update never touches G, the generator update never updates D;
-REFERENCES §5.7) unless `find_unused_parameters=True`, which walks the autograd graph after every backward and
-all-reduces the untouched net's zero gradients as well. SeparateDDPStrategy wraps G and D in their own DDP
-(as StudioGAN and StyleGAN2-ADA do): each update's backward reduces exactly the gradients it produced, with no
-graph walk. Measured (benchmarks/ddp_equivalence.py --timing, CPU, 2 gloo processes, s per generator iteration,
-separate vs whole): toy WGAN-GP 0.041 vs 0.054, toy hinge+SN 0.044 vs 0.051, DCGAN WGAN-GP 0.120 vs 0.125
-(docs/scaling.md); both give the same weights.
+docs/methods.md#implementation-pitfalls, item 7) unless `find_unused_parameters=True`, which walks the autograd
+graph after every backward and all-reduces the untouched net's zero gradients as well. SeparateDDPStrategy wraps G
+and D in their own DDP (as StudioGAN and StyleGAN2-ADA do): each update's backward reduces exactly the gradients it
+produced, with no graph walk. Measured (benchmarks/ddp_equivalence.py --timing, CPU, 2 gloo processes, s per
+generator iteration, separate vs whole): toy WGAN-GP 0.041 vs 0.054, toy hinge+SN 0.044 vs 0.051, DCGAN WGAN-GP
+0.120 vs 0.125 (docs/scaling.md); both give the same weights.
 `trainer.strategy.wrapping=whole` keeps Lightning's whole-module DDP with find_unused_parameters=True.
 """
 
@@ -20,27 +20,26 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
-from pytorch_lightning.strategies import DDPStrategy
-from pytorch_lightning.strategies.launchers.subprocess_script import _SubprocessScriptLauncher
 
+from gan_zoo.compat import ChildScriptLauncher, LauncherChoosingDDPStrategy
+from gan_zoo.contracts import DataParallelModule
 from gan_zoo.errors import require
 
 WRAPPINGS = ("separate", "whole")
 LAUNCH_VARIABLES = ("MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "LOCAL_RANK", "WORLD_SIZE")
 
 
-class HydraJobLauncher(_SubprocessScriptLauncher):
+class HydraJobLauncher(ChildScriptLauncher):
     """Starts ranks 1…N−1 on this node as `python -m gan_zoo.train <this job's overrides>`.
 
     Lightning's own launcher re-runs the parent's command line, which under `-m` is the whole sweep
-    (REFERENCES §5.7, lightning-hydra-template #393); here each child runs just the job that started it, in
+    (lightning-hydra-template issue #393); here each child runs just the job that started it, in
     its output folder, without writing a second .hydra/ record.
     """
 
-    def _call_children_scripts(self) -> None:
+    def spawn_children(self) -> None:
         from hydra.core.hydra_config import HydraConfig
 
-        self._check_can_spawn_children()
         self.procs = []
         self.environment_before = {name: os.environ.get(name) for name in LAUNCH_VARIABLES}
         os.environ["MASTER_ADDR"] = self.cluster_environment.main_address
@@ -65,21 +64,21 @@ class HydraJobLauncher(_SubprocessScriptLauncher):
                 os.environ[name] = value
 
 
-class _HydraDDPStrategy(DDPStrategy):
+class _HydraDDPStrategy(LauncherChoosingDDPStrategy):
     """DDP whose ranks 1…N−1, when started on this node under Hydra, run just this job (HydraJobLauncher)."""
 
-    def _configure_launcher(self) -> None:
-        super()._configure_launcher()
-        if isinstance(self._launcher, _SubprocessScriptLauncher) and _hydra_running():
-            self._launcher = HydraJobLauncher(self.cluster_environment, self.num_processes, self.num_nodes)
+    def subprocess_launcher(self) -> HydraJobLauncher | None:
+        if not _hydra_running():
+            return None
+        return HydraJobLauncher(self.cluster_environment, self.num_processes, self.num_nodes)
 
     def teardown(self) -> None:
         super().teardown()
         # A Hydra sweep runs its jobs one after another in this process: leave it as the job found it.
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
-        if isinstance(self._launcher, HydraJobLauncher):
-            self._launcher.restore_environment()
+        if isinstance(self.launcher, HydraJobLauncher):
+            self.launcher.restore_environment()
 
 
 class SeparateDDPStrategy(_HydraDDPStrategy):
@@ -92,12 +91,12 @@ class SeparateDDPStrategy(_HydraDDPStrategy):
 
     def configure_ddp(self) -> None:
         module = self.model
-        require(hasattr(module, "use_data_parallel"),
+        require(isinstance(module, DataParallelModule),
                 f"trainer.strategy.wrapping=separate needs a GANModule (got {type(module).__name__})")
-        module.use_data_parallel(self._setup_model)
+        module.use_data_parallel(self.wrap_in_ddp)
 
     def teardown(self) -> None:
-        if self.lightning_module is not None and hasattr(self.lightning_module, "use_data_parallel"):
+        if isinstance(self.lightning_module, DataParallelModule):
             self.lightning_module.use_data_parallel(None)
         super().teardown()
 

@@ -1,14 +1,12 @@
-"""Checkpoint files that a kill cannot corrupt, and the random state a run needs to resume exactly."""
+"""Checkpoint files that a kill cannot corrupt."""
 
 from __future__ import annotations
 
 import os
-import random
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from pytorch_lightning.plugins.io import TorchCheckpointIO
 
@@ -42,20 +40,3 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         finally:
             os.close(folder)
 
-
-def rng_states() -> dict[str, Any]:
-    """Every global random state a training step can draw from: torch (CPU and CUDA), numpy, python."""
-    name, keys, position, has_gauss, gauss = np.random.get_state()
-    # Plain tensors and numbers only, so that torch.load(weights_only=True) (Lightning's default) accepts them.
-    numpy_state = [name, torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss), float(gauss)]
-    return {"torch": torch.get_rng_state(), "numpy": numpy_state, "python": random.getstate(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
-
-
-def set_rng_states(states: dict[str, Any]) -> None:
-    torch.set_rng_state(states["torch"])
-    name, keys, position, has_gauss, gauss = states["numpy"]
-    np.random.set_state((name, keys.numpy().astype(np.uint32), position, has_gauss, gauss))
-    random.setstate(states["python"])
-    if states["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(states["cuda"])

@@ -8,6 +8,7 @@ from pytorch_lightning.profilers import PassThroughProfiler
 from pytorch_lightning.strategies import SingleDeviceStrategy
 from pytorch_lightning.utilities.model_helpers import is_overridden
 
+from gan_zoo import compat
 from gan_zoo.parallel.distributed import SeparateDDPStrategy
 
 # The hooks that Lightning's manual_backward and LightningOptimizer.step call around the backward and the step.
@@ -22,12 +23,12 @@ def lightning_adds_nothing(trainer: pl.Trainer) -> bool:
     callback or module hook in between. Lightning's way costs about 0.3 ms of Python per update (measured in
     benchmarks/speed.py, docs/benchmarks.md): little next to a CPU step, a large share of a small net's GPU step.
     """
-    plugin = trainer.precision_plugin
-    if type(plugin) not in (Precision, DoublePrecision, MixedPrecision) or getattr(plugin, "scaler", None) is not None:
+    plugin = compat.precision_plugin(trainer)
+    if type(plugin) not in (Precision, DoublePrecision, MixedPrecision) or compat.grad_scaler(trainer) is not None:
         return False
     if type(trainer.strategy) not in (SingleDeviceStrategy, SeparateDDPStrategy):
         return False
-    if getattr(trainer.strategy, "_model_averager", None) is not None:  # post-local-SGD averages in its step
+    if compat.averages_in_optimizer_step(trainer.strategy):  # post-local-SGD averages in its step
         return False
     if not isinstance(trainer.profiler, PassThroughProfiler):
         return False

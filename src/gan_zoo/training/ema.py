@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
@@ -23,6 +21,8 @@ class GeneratorEMA(AveragedModel):
         super().__init__(generator, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
         self.requires_grad_(False)  # no gradients: DDP must not wait for them
         self._updates: int | None = 0  # host copy of n_averaged (None: read it from the device at the next update)
+        # Called with the EMA after any load_state_dict that reaches it (its own or a module's holding it).
+        self.register_load_state_dict_post_hook(GeneratorEMA._after_state_dict_load)
 
     @torch.no_grad()
     def update_parameters(self, model: nn.Module) -> None:
@@ -44,6 +44,5 @@ class GeneratorEMA(AveragedModel):
         self.n_averaged += 1
         self._updates += 1
 
-    def _load_from_state_dict(self, *args: Any, **kwargs: Any) -> None:
-        super()._load_from_state_dict(*args, **kwargs)
+    def _after_state_dict_load(self, incompatible_keys: object) -> None:
         self._updates = None  # n_averaged came from a checkpoint: read it again at the next update

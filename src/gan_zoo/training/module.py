@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
@@ -12,18 +13,21 @@ from torch.optim import Optimizer
 from pytorch_lightning.core.optimizer import LightningOptimizer
 from torch.optim.lr_scheduler import LRScheduler
 
+from gan_zoo import compat
 from gan_zoo.parallel import sharding
-from gan_zoo.runtime.checkpoint_io import rng_states, set_rng_states
+from gan_zoo.training.checkpoint_state import (CONFIG_KEY, DATA_SHAPE_KEY, PROGRESS_KEY, RNG_KEY, read_checkpoint,
+                                              rng_states, set_rng_states)
 from gan_zoo.training.direct_steps import lightning_adds_nothing
 from gan_zoo.training.ema import GeneratorEMA
-from gan_zoo.errors import NonFiniteLossError
+from gan_zoo.errors import ConfigError, NonFiniteLossError
 from gan_zoo.lipschitz.base import LipschitzStrategy
-from gan_zoo.lipschitz.gradients import gradient_norms, interpolate, loss_scaling, per_sample_uniform
+from gan_zoo.lipschitz.gradients import gradient_norms, loss_scaling
 from gan_zoo.training.nan_guard import NonFiniteGuard
 from gan_zoo.nets.base import Critic, Generator, Scored
 from gan_zoo.objectives.base import Objective
 from gan_zoo.training.schedule import CriticSchedule
 
+NetFactory = Callable[..., nn.Module]
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], Optimizer]
 SchedulerFactory = Callable[[Optimizer], LRScheduler]
 
@@ -46,11 +50,20 @@ class GANModule(pl.LightningModule):
     (gan_zoo.training.nan_guard).
     """
 
-    def __init__(self, generator: Generator, critic: Critic, objective: Objective, lipschitz: LipschitzStrategy,
-                 generator_optimizer: OptimizerFactory, critic_optimizer: OptimizerFactory,
-                 schedule: CriticSchedule, val_seed: int = 1234, check_finite_every: int = 50,
-                 ema_decay: float = 0.0, lr_scheduler: SchedulerFactory | None = None, seed: int | None = None) -> None:
+    def __init__(self, generator: Generator | NetFactory, critic: Critic | NetFactory, objective: Objective,
+                 lipschitz: LipschitzStrategy, generator_optimizer: OptimizerFactory, critic_optimizer: OptimizerFactory,
+                 schedule: CriticSchedule, data_shape: Sequence[int] | None = None, val_seed: int = 1234,
+                 check_finite_every: int = 50, ema_decay: float = 0.0, lr_scheduler: SchedulerFactory | None = None,
+                 seed: int | None = None) -> None:
+        """`generator` and `critic` are nets, or factories (the configs' `_partial_` nets) called with
+        `data_shape`; the optimizers and the scheduler are factories of parameters and of an optimizer."""
         super().__init__()
+        generator, critic = (net if isinstance(net, nn.Module) else net(data_shape=tuple(data_shape))
+                             for net in (generator, critic))
+        self.data_shape = tuple(data_shape) if data_shape is not None else tuple(generator.data_shape)
+        # The run's config (gan_zoo.runtime.build.describe_run), stored in every checkpoint so that
+        # load_from_checkpoint needs no other file. Empty for a module built by hand.
+        self.run_config: dict[str, Any] = {}
         objective.check_critic(critic)
         self.generator = generator
         # Exponential moving average of G's weights and buffers, updated after every generator step; evaluation
@@ -115,15 +128,41 @@ class GANModule(pl.LightningModule):
         if bad:  # raising here stops Lightning before it writes: the last good checkpoint stays as it was
             raise NonFiniteLossError(f"non-finite weights ({bad[0]}) at generator iteration {self.gen_iter}; the last "
                                      f"good checkpoint was kept: {NAN_HINTS}")
-        checkpoint["gan_zoo_progress"] = {"gen_iter": self.gen_iter, "critic_steps": self.critic_steps,
-                                          "phase": self.phase}
-        checkpoint["gan_zoo_rng"] = rng_states()
+        checkpoint[PROGRESS_KEY] = {"gen_iter": self.gen_iter, "critic_steps": self.critic_steps, "phase": self.phase}
+        checkpoint[RNG_KEY] = rng_states()
+        checkpoint[CONFIG_KEY] = self.run_config
+        checkpoint[DATA_SHAPE_KEY] = list(self.data_shape)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        progress = checkpoint["gan_zoo_progress"]
+        self._restore_progress(checkpoint)
+        if RNG_KEY in checkpoint:
+            set_rng_states(checkpoint[RNG_KEY])
+
+    def _restore_progress(self, checkpoint: dict[str, Any]) -> None:
+        progress = checkpoint[PROGRESS_KEY]
         self.gen_iter, self.critic_steps, self.phase = progress["gen_iter"], progress["critic_steps"], progress["phase"]
-        if "gan_zoo_rng" in checkpoint:
-            set_rng_states(checkpoint["gan_zoo_rng"])
+        self.run_config = checkpoint.get(CONFIG_KEY) or self.run_config
+
+    @classmethod
+    def load_from_checkpoint(cls, checkpoint_path: str | Path, map_location: Any = "cpu", strict: bool = True,
+                             **kwargs: Any) -> GANModule:
+        """The module a gan_zoo checkpoint holds, rebuilt from the config stored in it (no other file needed):
+        weights, EMA generator, progress counters and `run_config`, in eval mode. The global random state is
+        left alone (resuming training restores it; use `ckpt_path=` for that). `kwargs` override entries of the
+        stored `module` config node (e.g. `check_finite_every=0`)."""
+        from hydra.utils import instantiate
+        from omegaconf import OmegaConf
+
+        checkpoint = read_checkpoint(checkpoint_path, map_location)
+        config = checkpoint.get(CONFIG_KEY)
+        if not config or "module" not in config:
+            raise ConfigError(f"{checkpoint_path} holds no gan_zoo configuration (written by another program or "
+                              "an older gan_zoo): load it with the config it was trained with")
+        module = instantiate(OmegaConf.create(config["module"]), data_shape=tuple(checkpoint[DATA_SHAPE_KEY]),
+                             **kwargs)
+        module.load_state_dict(checkpoint["state_dict"], strict=strict)
+        module._restore_progress(checkpoint)
+        return module.eval()
 
     # -------------------------------------------------------------------------------- training
     def training_step(self, real: Tensor, batch_idx: int) -> None:
@@ -167,7 +206,7 @@ class GANModule(pl.LightningModule):
             w_estimate = real_scored.score.detach().mean() - fake_scored.score.detach().mean()
             grad_norms = penalty.grad_norms
             if grad_norms is None:  # measured only on logging steps, never trained on
-                grad_norms = self._grad_norms_at_interpolates(real, fake)
+                grad_norms = self._grad_norms_at_probe_points(real, fake)
             metrics = {"train/critic_loss": loss.detach(), "train/w_estimate": w_estimate,
                        **{f"train/critic/{k}": v.detach() for k, v in terms.items()},
                        **{f"train/penalty/{k}": v.detach() for k, v in penalty.terms.items()}}
@@ -213,9 +252,7 @@ class GANModule(pl.LightningModule):
         optimizer.zero_grad(set_to_none=True)
         if self._direct_steps:  # what Lightning's calls below would do, without their Python (gan_zoo.training.direct_steps)
             loss.backward()
-            optimizer._on_before_step()  # Lightning's step counting (global_step)
-            optimizer.optimizer.step()
-            optimizer._on_after_step()
+            compat.direct_optimizer_step(optimizer)  # optimizer.step() with Lightning's step counting (global_step)
         else:
             self.manual_backward(loss)
             optimizer.step()
@@ -223,10 +260,11 @@ class GANModule(pl.LightningModule):
     def on_train_start(self) -> None:
         self._direct_steps = lightning_adds_nothing(self.trainer)
 
-    def _grad_norms_at_interpolates(self, real: Tensor, fake: Tensor) -> Tensor:
-        """‖∇D‖ at random interpolates, measured (not trained on) for strategies without penalty points."""
+    def _grad_norms_at_probe_points(self, real: Tensor, fake: Tensor) -> Tensor:
+        """‖∇D‖ at the strategy's probe points (random interpolates), measured (not trained on) for strategies
+        whose penalty gave no gradient norms."""
         with self.lipschitz.forward_context(self.critic):
-            return gradient_norms(self.critic, interpolate(real, fake, per_sample_uniform(real)), create_graph=False)
+            return gradient_norms(self.critic, self.lipschitz.probe_points(real, fake), create_graph=False)
 
     # ------------------------------------------------------------------------------ validation
     def validation_step(self, real: Tensor, batch_idx: int) -> None:
@@ -285,7 +323,7 @@ class GANModule(pl.LightningModule):
 
     def _grad_scaler(self) -> torch.amp.GradScaler | None:
         """The fp16 loss scaler (trainer.precision=16-mixed), which gradient penalties must use too."""
-        return getattr(self.trainer.precision_plugin, "scaler", None)
+        return compat.grad_scaler(self.trainer)
 
     def _guard(self, phase: str, terms: dict[str, Tensor]) -> None:
         if self._grad_scaler() is None:  # fp16: the scaler skips overflowing steps and lowers its scale
