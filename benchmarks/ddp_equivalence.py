@@ -24,7 +24,6 @@ SyncBatchNorm needs GPUs), so the toy nets here have none and the image case set
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -32,6 +31,8 @@ import tempfile
 from pathlib import Path
 
 import torch
+
+from gan_zoo.runtime.metrics_file import read_metrics
 
 # name → overrides; each group of cases with the same non-swept overrides runs as one multirun.
 TOY = ["data=8gaussians", "model=mlp", "model.generator.width=64", "model.critic.width=64",
@@ -81,7 +82,7 @@ def max_difference(first: Path, second: Path) -> tuple[float, float]:
 
 def rank_metrics(folder: Path, devices: int) -> list[dict]:
     files = [folder / "metrics.json", *(folder / f"metrics.rank{r}.json" for r in range(1, devices))]
-    return [json.loads(f.read_text()) for f in files]
+    return [read_metrics(f) for f in files]  # non-finite values come back as floats (metrics_file)
 
 
 def compare(case: str, single: Path, parallel: Path, devices: int, tolerance: float) -> tuple[str, bool]:
@@ -102,7 +103,7 @@ def compare(case: str, single: Path, parallel: Path, devices: int, tolerance: fl
 
 
 def wall_time(folder: Path) -> float:
-    return json.loads((folder / "metrics.json").read_text())["wall_time_s"]
+    return read_metrics(folder / "metrics.json")["wall_time_s"]
 
 
 def timing(args: argparse.Namespace, root: Path) -> None:

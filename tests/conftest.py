@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from gan_zoo.nets import Critic, CriticOutput
+from gan_zoo.runtime import metrics_file
 
 FAST = ["gen_iters=4", "eval_every=2", "n_critic=2", "data.batch_size=32", "data.val_size=64",
         "model.generator.width=32", "model.critic.width=32", "logger=csv", "trainer.log_every_n_steps=1"]
@@ -27,7 +27,7 @@ def run_train(args: list[str], run_dir: Path, multirun: bool = False, timeout: i
 
 
 def read_metrics(run_dir: Path) -> dict:
-    return json.loads((run_dir / "metrics.json").read_text())
+    return metrics_file.read_metrics(run_dir / "metrics.json")  # non-finite values restored (null in the file)
 
 
 class QuadraticCritic(Critic):

@@ -28,7 +28,7 @@ CASES = [
     (["data=digits", "data.image_size=48", "model=dcgan"], 2,
      "supports image sizes 28, 32, 64 px (got 48); set data.image_size"),
     (["data=digits", "model=dcgan", "metrics=inception", "metrics.weights_path=/nowhere/inception.pth"], 2,
-     "could not build the feature network of fid, kid, is (no Inception weights file at /nowhere/inception.pth)"),
+     "could not build the feature network of fid, kid, is, prdc (no Inception weights file at /nowhere/inception.pth)"),
     (["data=digits", "model=dcgan", "metrics=digits", "metrics.functions.fid.feature=2048"], 2,
      "metrics.functions.fid.feature: unknown output '2048'; DigitClassifier gives features, logits"),
     (["data=digits", "model=dcgan", "metrics=digits", "metrics.features.output=features"], 2,

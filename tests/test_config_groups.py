@@ -10,9 +10,9 @@ from omegaconf import OmegaConf
 from gan_zoo.errors import ConfigError
 from gan_zoo.runtime.cli import check_group_overrides, group_options
 
-EVERY_CALLBACK = ["progress_bar", "model_checkpoint", "checkpoint_on_signal", "remember_wandb_run", "toy_metrics",
-                  "critic_plots", "image_metrics", "sample_grid"]
-CHECKPOINTING = ["model_checkpoint", "checkpoint_on_signal", "remember_wandb_run"]
+EVERY_CALLBACK = ["progress_bar", "model_checkpoint", "checkpoint_on_signal", "remember_wandb_run",
+                  "remember_logged_rows", "toy_metrics", "critic_plots", "image_metrics", "sample_grid"]
+CHECKPOINTING = ["model_checkpoint", "checkpoint_on_signal", "remember_wandb_run", "remember_logged_rows"]
 
 
 def composed(*overrides: str) -> dict:

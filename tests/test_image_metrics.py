@@ -14,6 +14,7 @@ from torchmetrics.image.kid import KernelInceptionDistance
 
 import gan_zoo  # noqa: F401 - registers the configs' resolvers (min)
 from conftest import FAST, read_metrics, run_train
+from gan_zoo.metrics.prdc import PrecisionRecallDensityCoverage
 from gan_zoo.metrics.features import (
     DigitClassifier,
     InceptionV3,
@@ -90,8 +91,11 @@ def test_inception_metrics_config_instantiates_with_one_network(untrained_incept
     config.weights_path = str(untrained_inception)
     shared = SharedFeatures(instantiate(config.features))
     metrics = {name: instantiate(c, feature=shared.output(c.feature)) for name, c in config.functions.items()}
-    assert {type(m.inception.shared.network) for m in metrics.values()} == {InceptionV3}
-    assert len({id(m.inception.shared) for m in metrics.values()}) == 1
+    # torchmetrics' metrics keep their feature module as .inception, gan_zoo's PRDC as .feature
+    features = [m.feature if isinstance(m, PrecisionRecallDensityCoverage) else m.inception for m in metrics.values()]
+    assert set(metrics) == {"fid", "kid", "is", "prdc"}
+    assert {type(f.shared.network) for f in features} == {InceptionV3}
+    assert len({id(f.shared) for f in features}) == 1
 
 
 def test_training_logs_inception_fid_kid_is_offline(tmp_path: Path, untrained_inception: Path) -> None:
@@ -101,6 +105,7 @@ def test_training_logs_inception_fid_kid_is_offline(tmp_path: Path, untrained_in
                         "metrics.num_real=16", f"metrics.weights_path={untrained_inception}"], run)
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = read_metrics(run)
-    for key in ("val/fid", "val/kid_mean", "val/kid_std", "val/is_mean", "val/is_std"):
+    for key in ("val/fid", "val/kid_mean", "val/kid_std", "val/is_mean", "val/is_std", "val/precision", "val/recall",
+                "val/density", "val/coverage"):
         assert key in metrics and metrics[key] == metrics[key], key  # logged and not NaN
     assert metrics["val/metric_num_fake"] == 16

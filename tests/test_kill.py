@@ -56,8 +56,9 @@ def test_a_terminated_run_checkpoints_before_it_exits(tmp_path: Path, signum: in
     last = run / "checkpoints" / "last.ckpt"
     stopped_at = progress(last)
     assert 100 < stopped_at < 3000  # saved at the batch it stopped at, not at the last validation
-    assert (f"gan_zoo: error: stopped by a signal at generator iteration {stopped_at}: checkpoint saved to {last}; "
+    assert (f"gan_zoo: stopped by a signal at generator iteration {stopped_at}: checkpoint saved to {last}; "
             f"resume with ckpt_path={last}") in stderr
+    assert "error:" not in stderr and "Traceback" not in stderr  # a clean stop is not an error
     resume_and_finish(run, last)
 
 
@@ -93,3 +94,23 @@ def test_sigkill_during_a_checkpoint_write_leaves_the_previous_file(tmp_path: Pa
     writer.kill()
     writer.wait(timeout=60)
     assert torch.equal(torch.load(target, weights_only=True)["weights"], torch.ones(3))
+
+
+def test_ctrl_c_checkpoints_and_says_how_to_resume(tmp_path: Path) -> None:
+    """A real SIGINT (what Ctrl-C sends) to a real run: it stops after the batch, saves last.ckpt, prints one plain
+    line and exits with 130 (128 + SIGINT, what a shell reports); the checkpoint resumes and finishes."""
+    run = tmp_path / "run"
+    process = start(run, LONG)
+    wait_for(run / "checkpoints" / "last.ckpt", process)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-3000:]
+    last = run / "checkpoints" / "last.ckpt"
+    stopped_at = progress(last)
+    assert 100 < stopped_at < 3000  # saved at the batch it stopped at, not at the last validation
+    lines = [line for line in stderr.splitlines() if line.startswith("gan_zoo:")]
+    assert lines == [f"gan_zoo: stopped by Ctrl-C at generator iteration {stopped_at}: checkpoint saved to {last}; "
+                     f"resume with ckpt_path={last}"], stderr[-3000:]
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    resume_and_finish(run, last)

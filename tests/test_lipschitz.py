@@ -82,14 +82,16 @@ def test_dragan_perturbs_only_real_data(quadratic_critic) -> None:
     points = DRAGANPenalty(perturb_scale=0.5).probe_points(real, fake)
     offset = points - real
     assert torch.isfinite(points).all()
-    assert bool((offset >= 0).all()) and bool((offset < 0.5 * real.std()).all())
+    assert bool((offset >= 0).all()) and bool((offset < 0.5 * float(real.numpy().std())).all())
 
 
 def test_dragan_points_formula() -> None:
-    real = torch.tensor([[0.0, 2.0], [2.0, 0.0]])  # std over the batch tensor = 2/√3
+    # The population std of every element, numpy's X.std() as in the DRAGAN authors' notebook: mean 1, every
+    # deviation ±1, so std = 1 (the unbiased n − 1 std would be 2/√3).
+    real = torch.tensor([[0.0, 2.0], [2.0, 0.0]])
     noise = torch.tensor([[1.0, 0.5], [0.0, 1.0]])
     alpha = torch.tensor([[0.5], [1.0]])
-    std = float(real.std())
+    std = 1.0
     expected = real + alpha * (0.5 * std * noise)
     assert torch.allclose(dragan_points(real, 0.5, noise, alpha), expected)
 

@@ -109,7 +109,7 @@ def test_cli_writes_csv_and_one_png_per_metric(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     with (tmp_path / "out" / "report.csv").open(newline="") as file:
         rows = list(csv.DictReader(file))
-    assert list(rows[0]) == [LAMBDA, "n", "val/modes_mean", "val/modes_sd", "val/w1_exact_mean", "val/w1_exact_sd",
+    assert list(rows[0]) == [LAMBDA, "n", "diverged", "val/modes_mean", "val/modes_sd", "val/w1_exact_mean", "val/w1_exact_sd",
                              "gen_iter_mean", "gen_iter_sd", "wall_time_s_mean", "wall_time_s_sd"]
     assert [(r[LAMBDA], r["n"]) for r in rows] == [("0.1", "3"), ("1", "3"), ("10", "2")]
     assert float(rows[0]["val/w1_exact_mean"]) == pytest.approx(7 / 3)

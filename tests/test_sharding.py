@@ -66,6 +66,52 @@ def test_sample_dropout_masks_match_across_world_sizes_and_keep_the_expected_val
     assert torch.equal(dropout.eval()(x), x)
 
 
-def test_global_std_is_the_batch_std_in_one_process() -> None:
+def test_global_std_is_the_population_std_of_the_batch_in_one_process() -> None:
     x = torch.randn(64, 3, 4, 4) * 2.5 + 1.0
-    torch.testing.assert_close(sharding.global_std(x), x.std())
+    torch.testing.assert_close(sharding.global_std(x), torch.tensor(x.numpy().std()))  # numpy's X.std() (DRAGAN's code)
+    assert not torch.allclose(sharding.global_std(x[:2, 0, 0, :2]), x[:2, 0, 0, :2].std())  # not the n − 1 std
+
+
+def _std_of_my_half(rank: int, world: int, init_method: str, x: torch.Tensor, out: torch.Tensor) -> None:
+    torch.distributed.init_process_group("gloo", init_method=init_method, rank=rank, world_size=world)
+    try:
+        sharding.set_shard(rank, world)
+        out[rank] = sharding.global_std(sharding.local_slice(x))
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+def test_global_std_over_processes_is_the_population_std_of_the_global_batch(tmp_path) -> None:  # noqa: ANN001
+    x = (torch.randn(8, 5) * 3.0 + 2.0).double()
+    out = torch.zeros(2, dtype=torch.float64).share_memory_()
+    torch.multiprocessing.spawn(_std_of_my_half, args=(2, f"file://{tmp_path / 'store'}", x, out), nprocs=2)
+    expected = torch.tensor(x.numpy().std(), dtype=torch.float64)
+    torch.testing.assert_close(out, expected.expand(2))  # every rank, the whole batch's std, ÷ n
+
+
+def test_a_generator_of_its_own_leaves_the_training_stream_alone_and_is_sliced_the_same_way() -> None:
+    whole = draws_as(0, 1, lambda: sharding.rand(6, 2, generator=torch.Generator().manual_seed(3)))
+    state = torch.get_rng_state()
+    parts = [draws_as(rank, 3, lambda: sharding.randn(2, 2, generator=torch.Generator().manual_seed(3)))
+             for rank in range(3)]
+    whole_normal = draws_as(0, 1, lambda: sharding.randn(6, 2, generator=torch.Generator().manual_seed(3)))
+    assert torch.equal(torch.cat(parts), whole_normal)
+    assert torch.equal(whole, torch.rand(6, 2, generator=torch.Generator().manual_seed(3)))
+    torch.manual_seed(7)
+    sharding.rand_like(torch.empty(4, 2), generator=torch.Generator().manual_seed(3))
+    assert torch.equal(torch.get_rng_state(), state)  # draws_as seeded 7; the own generator drew nothing from it
+
+
+def test_single_process_draws_the_whole_batch_and_restores_the_shard() -> None:
+    sharding.set_shard(1, 2)
+    torch.manual_seed(7)
+    with sharding.single_process():
+        alone = sharding.rand(4, 2)
+        assert sharding.world_size() == 1
+    assert sharding.world_size() == 2
+    torch.manual_seed(7)
+    assert torch.equal(alone, torch.rand(4, 2))  # all 4 rows, not rank 1's part of 8
+    torch.manual_seed(7)
+    mine = sharding.rand(4, 2)
+    torch.manual_seed(7)
+    assert torch.equal(mine, torch.rand(8, 2)[4:])  # outside: rank 1's part again

@@ -22,7 +22,10 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
+from lightning_fabric.loggers.logger import rank_zero_experiment
 from pytorch_lightning.callbacks import RichProgressBar
+from pytorch_lightning.loggers import CSVLogger
+from pytorch_lightning.loggers.csv_logs import ExperimentWriter as CSVExperimentWriter
 from pytorch_lightning.strategies import DDPStrategy
 from torch import Tensor, nn
 from torchvision import datasets
@@ -141,6 +144,34 @@ def stop_after_this_batch(trainer: pl.Trainer) -> None:
     trainer._signal_connector.received_sigterm = True
 
 
+class KeepingCSVWriter(CSVExperimentWriter):
+    """Lightning's CSV experiment writer with what it does to a log folder that already holds files as the public
+    hook `on_existing_log_dir()`, called from its constructor once `metrics_file_path` and `metrics_keys` are set.
+    Lightning's (the default here) deletes metrics.csv (`_check_log_dir_exists`)."""
+
+    def on_existing_log_dir(self) -> None:
+        CSVExperimentWriter._check_log_dir_exists(self)
+
+    def _check_log_dir_exists(self) -> None:
+        self.on_existing_log_dir()
+
+
+class CSVLoggerChoosingWriter(CSVLogger):
+    """Lightning's CSVLogger whose experiment writer comes from the public hook `make_writer(log_dir)` (default:
+    Lightning's writer)."""
+
+    def make_writer(self, log_dir: str) -> CSVExperimentWriter:
+        return CSVExperimentWriter(log_dir=log_dir)
+
+    @property
+    @rank_zero_experiment
+    def experiment(self) -> CSVExperimentWriter:
+        if self._experiment is None:
+            self._fs.makedirs(self.root_dir, exist_ok=True)
+            self._experiment = self.make_writer(self.log_dir)
+        return self._experiment
+
+
 class DescribedRichProgressBar(RichProgressBar):
     """Lightning's RichProgressBar whose training-bar label is the public `train_epoch_description`."""
 
@@ -193,6 +224,20 @@ class LauncherChoosingDDPStrategy(DDPStrategy):
             replacement = self.subprocess_launcher()
             if replacement is not None:
                 self._launcher = replacement
+
+
+# ---------------------------------------------------------------------------------------------------- wandb
+def mark_wandb_warning_shown(message: str) -> None:
+    """Make W&B's `wandb.termwarn(message, repeat=False)` print nothing: such a warning is printed once per process,
+    and W&B remembers the ones shown in a private set of wandb.errors.term (checked with wandb 0.31). Without that
+    set (another wandb), nothing changes: the warning shows."""
+    try:
+        from wandb.errors import term  # noqa: PLC0415 - wandb is imported only for runs that log to it
+    except ImportError:
+        return
+    shown = getattr(term, "_printed_messages", None)
+    if isinstance(shown, set):
+        shown.add(f"{term.WARN_STRING} {message}")
 
 
 # ---------------------------------------------------------------------------------------------------- torch

@@ -15,9 +15,13 @@ each with `.hydra/overrides.yaml` and, once the job has finished, `metrics.json`
   are left out of a mean; a cell says "(k of n)" when only k runs had a value;
 - prints a markdown table to stdout, one row per group, sorted by the swept values (numerically when every
   value of a parameter is a number), then one line naming the unfinished or failed jobs (no metrics.json);
-- writes report.csv (swept parameters, n, `<metric>_mean`, `<metric>_sd`) and `report_<metric>.png` (the metric
-  against the first numeric swept parameter, one line per combination of the others; a bar chart per group
-  when no swept parameter is numeric) into the multirun folder, or into --out.
+- counts a job whose metrics.json records a divergence (`"diverged": true`, a NaN/Inf loss;
+  gan_zoo.runtime.divergence) as a failure of its configuration: a "diverged" column ("1 of 3") whenever some
+  job diverged, and one line naming each diverged job and where it diverged; it is neither unfinished nor part
+  of any mean, and `n` counts the finished runs only;
+- writes report.csv (swept parameters, n, diverged, `<metric>_mean`, `<metric>_sd`) and `report_<metric>.png`
+  (the metric against the first numeric swept parameter, one line per combination of the others; a bar chart per
+  group when no swept parameter is numeric) into the multirun folder, or into --out.
 
 Metrics: by default every numeric value in metrics.json, validation metrics (val/...) first; the bookkeeping
 values (gen_iter, critic_steps, wall_time_s) come last in the table and the CSV and are not plotted.
@@ -38,7 +42,7 @@ from gan_zoo.errors import GanZooError
 from gan_zoo.reporting.plots import write_plots
 from gan_zoo.reporting.runs import CSV_FILE
 from gan_zoo.reporting.summary import build_report
-from gan_zoo.reporting.table import markdown_table, unfinished_line, write_csv
+from gan_zoo.reporting.table import diverged_line, markdown_table, unfinished_line, write_csv
 from gan_zoo.runtime.cli import report as report_error
 
 
@@ -58,6 +62,8 @@ def run(args: argparse.Namespace) -> None:
     print(markdown_table(report))
     if report.unfinished:
         print(f"\n{unfinished_line(report)}")
+    if report.diverged:
+        print(f"\n{diverged_line(report)}")
     out = args.out or args.folder
     try:
         out.mkdir(parents=True, exist_ok=True)

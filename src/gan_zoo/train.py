@@ -13,7 +13,8 @@ import hydra
 from omegaconf import DictConfig
 
 from gan_zoo.errors import GanZooError
-from gan_zoo.runtime import schema
+from gan_zoo.runtime import run_folder, run_log, schema
+from gan_zoo.runtime.command_line import check_jobs
 from gan_zoo.runtime.cli import check_group_overrides, check_output_folder, report, user_error
 
 
@@ -27,11 +28,13 @@ def train(cfg: DictConfig) -> float:
 
 @hydra.main(version_base="1.3", config_path="pkg://gan_zoo.conf", config_name="train")
 def _hydra_main(cfg: DictConfig) -> Any:
+    run_log.capture_warnings()  # Lightning's warnings into train.log as well
     try:
         return train(cfg)
     except Exception as error:  # noqa: BLE001 - user errors become one line, the rest propagate
         cause = user_error(error)
         if cause is None:
+            run_log.traceback_to_log_files(error)
             raise
         report(cause)
         sys.exit(cause.exit_code)
@@ -41,6 +44,8 @@ def main() -> None:
     try:
         check_group_overrides(sys.argv[1:])
         check_output_folder(sys.argv[1:])
+        check_jobs(sys.argv[1:])  # every job composed and its values checked, before any job runs
+        run_folder.hold_requested_folder(sys.argv[1:])  # before Hydra writes into it
     except GanZooError as error:
         report(error)
         sys.exit(error.exit_code)

@@ -13,6 +13,13 @@ class EveryNthValidation(pl.Callback):
         self.validations = 0
         self.active = False
 
+    def state_dict(self) -> dict[str, int]:
+        """The validations counted so far, kept in checkpoints: a resumed run keeps the every-n-th cadence."""
+        return {"validations": self.validations}
+
+    def load_state_dict(self, state_dict: dict[str, int]) -> None:
+        self.validations = state_dict.get("validations", 0)
+
     def _due(self, trainer: pl.Trainer) -> bool:
         if not self.active or trainer.sanity_checking:
             return False

@@ -19,6 +19,8 @@ from torch import Tensor, nn  # noqa: E402
 from gan_zoo.callbacks.cadence import EveryNthValidation  # noqa: E402
 from gan_zoo.contracts import HeldOutData, evaluated_module  # noqa: E402
 from gan_zoo.lipschitz.gradients import input_gradients  # noqa: E402
+from gan_zoo.lipschitz.measurement import evaluation_mode  # noqa: E402
+from gan_zoo.parallel import sharding  # noqa: E402
 
 
 def critic_gradients(critic: nn.Module, points: Tensor) -> Tensor:
@@ -99,18 +101,22 @@ class CriticPlots(EveryNthValidation):
         module = evaluated_module(pl_module, "CriticPlots")
         real = trainer.datamodule.held_out[: self.num_points].to(module.device, module.dtype)
         fake = module.sample(len(real), seed=module.val_seed)
-        devices = [module.device] if module.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):  # plotting must not change the training's random stream
-            torch.manual_seed(self.seed)
-            probe_points = module.lipschitz.probe_points(real, fake)  # a gradient penalty's own points
-        norms = {name: critic_gradients(module.critic, x).flatten(1).norm(dim=1)
-                 for name, x in (("real", real), ("generated", fake), ("penalty points", probe_points))}
-        step = module.gen_iter
-        name = f"{type(module.objective).__name__} + {type(module.lipschitz).__name__}, G iter {step}"
+        # Plotting never changes training: the penalty points come from a generator of their own (not the global
+        # stream) and the critic is looked at in eval mode (gan_zoo.lipschitz.measurement). Rank 0 draws them
+        # alone (DRAGAN's std would otherwise wait in an all-reduce for ranks that do not plot).
+        generator = torch.Generator(device=module.device).manual_seed(self.seed)
+        with evaluation_mode(module.critic):
+            with sharding.single_process():
+                probe_points = module.lipschitz.probe_points(real, fake, generator)  # a gradient penalty's own points
+            norms = {name: critic_gradients(module.critic, x).flatten(1).norm(dim=1)
+                     for name, x in (("real", real), ("generated", fake), ("penalty points", probe_points))}
+            step = module.gen_iter
+            name = f"{type(module.objective).__name__} + {type(module.lipschitz).__name__}, G iter {step}"
+            figures = (("critic", plot_critic(module.critic, real, fake, name)),
+                       ("grad_norms", plot_gradient_norms(norms, name)))
         self.dirpath.mkdir(parents=True, exist_ok=True)
         paths = {}
-        for key, fig in (("critic", plot_critic(module.critic, real, fake, name)),
-                         ("grad_norms", plot_gradient_norms(norms, name))):
+        for key, fig in figures:
             paths[key] = self.dirpath / f"{key}_gen_iter_{step:06d}.png"
             fig.savefig(paths[key])
             plt.close(fig)

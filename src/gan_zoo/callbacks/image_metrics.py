@@ -146,6 +146,8 @@ class ImageMetrics(EveryNthValidation):
             result = metric.compute()
             if isinstance(result, tuple):
                 values[f"val/{name}_mean"], values[f"val/{name}_std"] = float(result[0]), float(result[1])
+            elif isinstance(result, dict):  # several named values (precision/recall/density/coverage)
+                values.update({f"val/{key}": float(value) for key, value in result.items()})
             else:
                 values[f"val/{name}"] = float(result)
         pl_module.log_dict(values)

@@ -9,7 +9,9 @@ import torch
 from pytorch_lightning.utilities import rank_zero_info
 
 from gan_zoo.contracts import HeldOutData, KnownDistribution, ModeMixture, evaluated_module
+from gan_zoo.lipschitz.measurement import evaluation_mode
 from gan_zoo.metrics import exact_w1, mode_coverage
+from gan_zoo.metrics.prdc import precision_recall_density_coverage
 
 
 class ToyMetrics(pl.Callback):
@@ -19,6 +21,8 @@ class ToyMetrics(pl.Callback):
     val/w1_noise_floor      W1(real, real′) between two real samples of the same N (constant per run)
     val/w_estimate_exact    the critic's estimate E[D(x)] − E[D(G(z))] on the same samples
     val/critic_over_w1      their ratio
+    val/precision, val/recall, val/density, val/coverage   on the coordinates (Kynkäänniemi et al. 2019, k = 3;
+                            Naeem et al. 2020, k = 5; gan_zoo.metrics.prdc)
     val/modes, val/high_quality, val/reverse_kl   mode coverage, for data with known modes (VEEGAN/PacGAN)
 
     It switches itself off for data of more than `max_dim` dimensions (images) with one info line.
@@ -51,11 +55,13 @@ class ToyMetrics(pl.Callback):
             return
         real = self.real.to(pl_module.device, pl_module.dtype)
         fake = pl_module.sample(len(real), seed=pl_module.val_seed)
-        with torch.no_grad():
+        with torch.no_grad(), evaluation_mode(pl_module.critic):  # no batch-norm statistic or SN vector moves
             estimate = float(pl_module.critic(real).score.mean() - pl_module.critic(fake).score.mean())
         w1 = exact_w1(fake, real)
         metrics = {"val/w1_exact": w1, "val/w1_noise_floor": self.noise_floor, "val/w_estimate_exact": estimate,
                    "val/critic_over_w1": estimate / w1 if w1 > 0 else math.nan}
+        # precision/recall (k = 3) and density/coverage (k = 5) on the coordinates themselves
+        metrics.update({f"val/{k}": v for k, v in precision_recall_density_coverage(real, fake).items()})
         if self.centers is not None:
             coverage = mode_coverage(fake, self.centers, self.std, self.n_sigma)
             metrics.update({"val/modes": float(coverage.modes), "val/high_quality": coverage.high_quality,

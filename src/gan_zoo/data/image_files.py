@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 from torch import Tensor
@@ -22,11 +23,15 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 READ_ERRORS = (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError)
 
 
 def list_images(folder: Path) -> list[Path]:
     """Image files under folder, nested or flat, in a fixed (sorted) order."""
+    if folder.is_file():
+        raise DataError(f"image folder {folder} is a file, not a folder: point data.path at the folder that holds "
+                        f"the images (e.g. data.path={folder.parent})")
     if not folder.is_dir():
         raise DataError(f"image folder {folder} does not exist: create it and put images in it, "
                         f"or point data.path (or data.root) at the right place")
@@ -54,10 +59,21 @@ def with_channels(images: Tensor, channels: int) -> Tensor:
     return TF.rgb_to_grayscale(images)
 
 
+def to_8bit(image: Image.Image) -> Image.Image:
+    """16-bit grey (PIL modes I;16, I;16B, I;16L, I;16N, and I, which PIL also uses for 16-bit PNGs and TIFFs) as
+    8-bit grey, 0–65535 mapped onto 0–255. PIL's own convert("L") clips them at 255 instead: near-white images.
+    Other modes are returned as they are (PIL reduces 16-bit RGB to 8 bits itself)."""
+    if image.mode not in SIXTEEN_BIT_MODES:
+        return image
+    values = torch.from_numpy(np.asarray(image).astype(np.int32)).clamp_(0, 65535).to(torch.uint16)
+    return Image.fromarray(TF.to_dtype(values, torch.uint8, scale=True).numpy(), "L")
+
+
 def read_image(path: Path, size: int, channels: int, crop: int | None = None) -> Tensor:
     """One file → (channels, size, size) uint8; raises one of READ_ERRORS if the file cannot be decoded."""
     with Image.open(path) as image:
-        image = ImageOps.exif_transpose(image).convert("RGB" if channels == 3 else "L")  # camera rotation applied
+        image = to_8bit(ImageOps.exif_transpose(image))  # camera rotation applied
+        image = image.convert("RGB" if channels == 3 else "L")
         tensor = TF.pil_to_tensor(image)
     return to_square(tensor, size, crop)
 

@@ -22,7 +22,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from gan_zoo.data.image_files import READ_ERRORS, read_image
-from gan_zoo.data.planned import PlannedDataModule
+from gan_zoo.data.planned import PlannedDataModule, loader_generator
 from gan_zoo.errors import require
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,19 @@ def to_unit_range(images: Tensor) -> Tensor:
 def to_uint8(images: Tensor) -> Tensor:
     """float [−1, 1] → uint8 [0, 255] (clamped), e.g. generator samples for FID or PNG grids."""
     return images.add(1.0).mul(127.5).round_().clamp_(0, 255).to(torch.uint8)
+
+
+# The fewest images a run can use: data.val_size >= 2 held out (validation's estimate needs two), one to train on.
+MIN_IMAGES = 3
+
+
+def too_few_images(total: int, val_size: int) -> str:
+    """What to do when a data set of `total` images cannot hold out `val_size` and keep one to train on."""
+    if total < MIN_IMAGES:
+        return (f"the data set has {total} image(s); a run needs at least {MIN_IMAGES} (data.val_size >= 2 held out "
+                f"and 1 to train on): add images")
+    return (f"data.val_size ({val_size}) must be smaller than the data set ({total} images); lower data.val_size "
+            f"(at most {total - 1}, e.g. {max(2, total // 10)})")
 
 
 class ImageDataModule(PlannedDataModule, ABC):
@@ -79,8 +92,7 @@ class ImageDataModule(PlannedDataModule, ABC):
         items = self.load_images() if self.in_memory else self.list_files()  # uint8 images, or file paths
         order = torch.randperm(len(items), generator=torch.Generator().manual_seed(self.val_seed))
         total = len(order)
-        require(total > self.val_size, f"data.val_size ({self.val_size}) must be smaller than the data set "
-                                       f"({total} images); lower data.val_size")
+        require(total > self.val_size, too_few_images(total, self.val_size))
         val_index, train_index = order[: self.val_size], order[self.val_size:]
         if self.in_memory:
             self.held_out = to_unit_range(items[val_index])
@@ -98,10 +110,11 @@ class ImageDataModule(PlannedDataModule, ABC):
             return super().train_dataloader()  # index batches, gathered on the device (on_after_batch_transfer)
         return DataLoader(FileImages(self.train_files, self.image_size, self.channels, self.crop()),
                           batch_sampler=self.train_stream, num_workers=self.num_workers,
-                          persistent_workers=self.num_workers > 0)
+                          persistent_workers=self.num_workers > 0, generator=loader_generator())
 
     def val_dataloader(self) -> DataLoader:
-        return DataLoader(self.held_out, batch_size=min(self.val_size, 500), shuffle=False)
+        # its own generator: validation must not draw from training's random stream (observing never changes it)
+        return DataLoader(self.held_out, batch_size=min(self.val_size, 500), shuffle=False, generator=loader_generator())
 
     def on_after_batch_transfer(self, batch: Tensor, dataloader_idx: int) -> Tensor:
         """In-memory training batches arrive as indices and are gathered on the device here."""

@@ -76,6 +76,15 @@ class PlannedBatches(IterableDataset):
         self.rng.set_state(state["rng"])
 
 
+def loader_generator() -> torch.Generator:
+    """A DataLoader's own random generator. Each `iter(loader)` draws a base seed (for its workers' seeds) from the
+    loader's generator, by default from torch's global stream: training's stream. A run resumed mid-epoch iterates
+    its loader once more than the uninterrupted run at that point, so with the global stream it would draw every
+    later noise batch, penalty point and dropout mask one number off. The batches themselves come from the planned
+    stream's own generator, so this one only seeds workers (which draw nothing: file decoding is deterministic)."""
+    return torch.Generator().manual_seed(0)
+
+
 def consumed_batches(datamodule: pl.LightningDataModule) -> int | None:
     """Training batches the attached module has consumed (its critic steps), or None outside training."""
     module = datamodule.trainer.lightning_module if datamodule.trainer is not None else None
@@ -102,7 +111,7 @@ class PlannedDataModule(pl.LightningDataModule):
         self.train_stream.set_plan(plan)
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(self.train_stream, batch_size=None, num_workers=0)
+        return DataLoader(self.train_stream, batch_size=None, num_workers=0, generator=loader_generator())
 
     def state_dict(self) -> dict[str, Any]:
         return self.train_stream.state_dict(consumed=consumed_batches(self))

@@ -10,7 +10,7 @@ from sklearn.datasets import make_swiss_roll
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from gan_zoo.data.planned import PlannedDataModule
+from gan_zoo.data.planned import PlannedDataModule, loader_generator
 from gan_zoo.errors import require
 
 
@@ -95,4 +95,5 @@ class ToyDataModule(PlannedDataModule):
         self.held_out = distribution.sample(val_size, torch.Generator().manual_seed(val_seed))
 
     def val_dataloader(self) -> DataLoader:
-        return DataLoader(self.held_out, batch_size=self.val_size, shuffle=False)
+        # its own generator: validation must not draw from training's random stream (observing never changes it)
+        return DataLoader(self.held_out, batch_size=self.val_size, shuffle=False, generator=loader_generator())

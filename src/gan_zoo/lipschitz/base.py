@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import ContextManager, NamedTuple
 
+import torch
 from torch import Tensor, nn
 
 from gan_zoo.lipschitz.gradients import interpolate, per_sample_uniform
@@ -45,11 +46,12 @@ class LipschitzStrategy:
     def after_critic_step(self, critic: nn.Module) -> None:
         pass
 
-    def probe_points(self, real: Tensor, fake: Tensor) -> Tensor:
+    def probe_points(self, real: Tensor, fake: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """The points where this strategy looks at ‖∇D‖: random per-sample interpolates x̂ = εx + (1−ε)x̃,
         ε ~ U[0,1) (WGAN-GP), unless a strategy penalises the gradient elsewhere (its penalty points).
-        Draws from the training random stream (gan_zoo.parallel.sharding)."""
-        return interpolate(real, fake, per_sample_uniform(real))
+        Draws from the training random stream (gan_zoo.parallel.sharding) for a penalty; a measurement passes
+        its own `generator` (gan_zoo.lipschitz.measurement) so that observing leaves training's stream alone."""
+        return interpolate(real, fake, per_sample_uniform(real, generator))
 
 
 class NoConstraint(LipschitzStrategy):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from gan_zoo import compat
@@ -77,7 +78,8 @@ class OneSidedPenalty(GradientPenalty):
 
 class DRAGANPenalty(GradientPenaltyStrategy):
     """DRAGAN, Kodali et al. 2017: λ·E[(‖∇D(x̂)‖₂ − 1)²] at x̂ = x + α(x_p − x) around real data only,
-    x_p = x + perturb_scale·std(x)·U[0,1) (official notebook; see gradients.dragan_points)."""
+    x_p = x + perturb_scale·std(x)·U[0,1), std(x) the population std of the batch (official notebook; see
+    gradients.dragan_points)."""
 
     term = "dragan"
 
@@ -86,8 +88,9 @@ class DRAGANPenalty(GradientPenaltyStrategy):
         require(perturb_scale > 0, f"lipschitz.perturb_scale must be > 0 (got {perturb_scale})")
         self.perturb_scale = perturb_scale
 
-    def probe_points(self, real: Tensor, fake: Tensor) -> Tensor:
-        return dragan_points(real, self.perturb_scale, sharding.rand_like(real), per_sample_uniform(real))
+    def probe_points(self, real: Tensor, fake: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        return dragan_points(real, self.perturb_scale, sharding.rand_like(real, generator),
+                             per_sample_uniform(real, generator))
 
     def penalty_from_norms(self, norms: Tensor) -> Tensor:
         return two_sided_penalty(norms)
@@ -105,7 +108,7 @@ class R1Penalty(GradientPenaltyStrategy):
         require(gamma >= 0, f"lipschitz.gamma must be >= 0 (got {gamma})")
         super().__init__(gamma, allow_batchnorm)
 
-    def probe_points(self, real: Tensor, fake: Tensor) -> Tensor:
+    def probe_points(self, real: Tensor, fake: Tensor, generator: torch.Generator | None = None) -> Tensor:
         return real
 
     def penalty_from_norms(self, norms: Tensor) -> Tensor:

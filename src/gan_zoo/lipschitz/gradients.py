@@ -12,11 +12,12 @@ from torch import Tensor, nn
 from gan_zoo.parallel import sharding
 
 
-def per_sample_uniform(reference: Tensor) -> Tensor:
+def per_sample_uniform(reference: Tensor, generator: torch.Generator | None = None) -> Tensor:
     """One U[0, 1) draw per sample, shaped to broadcast over all non-batch dims (WGAN-GP Algorithm 1;
-    docs/methods.md#implementation-pitfalls, item 1)."""
+    docs/methods.md#implementation-pitfalls, item 1). From `generator` when given (a measurement's own stream),
+    otherwise from training's (gan_zoo.parallel.sharding)."""
     return sharding.rand(reference.shape[0], *([1] * (reference.dim() - 1)),
-                         device=reference.device, dtype=reference.dtype)
+                         device=reference.device, dtype=reference.dtype, generator=generator)
 
 
 def interpolate(real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:
@@ -77,7 +78,8 @@ def one_sided_penalty(norms: Tensor) -> Tensor:
 def dragan_points(real: Tensor, perturb_scale: float, noise: Tensor, alpha: Tensor) -> Tensor:
     """DRAGAN penalty points around real data only (Kodali et al. 2017, official notebook).
 
-    x_p = x + perturb_scale · std(x) · noise   (noise ~ U[0, 1), std over the whole (global) batch)
+    x_p = x + perturb_scale · std(x) · noise   (noise ~ U[0, 1); std: the population std of every element of
+                                                the whole (global) batch, numpy's X.std() as in the notebook)
     x̂  = x + α (x_p − x)                       (α ~ U[0, 1) per sample)
     """
     perturbed = real + perturb_scale * sharding.global_std(real) * noise

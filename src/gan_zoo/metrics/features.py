@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from gan_zoo import compat
+from gan_zoo.metrics import digit_domain
 from gan_zoo.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -186,6 +187,7 @@ class DigitClassifier(nn.Module):
             log.info("trained the digit feature network (held-out accuracy %.3f) and saved it to %s", accuracy, path)
         self.net.eval().requires_grad_(False)
         self.num_features = DIGIT_OUTPUTS if output == "all" else DIGIT_OUTPUTS[output]
+        self._domain_checked = False  # the first batch (the real images) is checked to be digits (digit_domain)
 
     @staticmethod
     def prepare(images: Tensor) -> Tensor:
@@ -196,6 +198,10 @@ class DigitClassifier(nn.Module):
     def forward(self, images: Tensor) -> Tensor | dict[str, Tensor]:
         x = self.prepare(images)
         features = self.net[:-1](x)
+        if not self._domain_checked:
+            self._domain_checked = True
+            reference = self.net[:-1](self.prepare(digit_domain.bundled_digits()).to(x.device))
+            digit_domain.warn_unless_digits(images, features, reference)
         if self.output == "features":
             return features
         logits = self.net[-1](features)

@@ -7,12 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 
 from gan_zoo.errors import GanZooError
+from gan_zoo.runtime.divergence import diverged
 from gan_zoo.runtime.metrics_file import from_json
 
 METRICS_FILE = "metrics.json"  # what gan_zoo.train writes into each job's folder
@@ -32,17 +34,24 @@ class NothingFinishedError(GanZooError):
 
 @dataclass(frozen=True)
 class Job:
-    """One job folder of a multirun. `metrics` is None while the job is unfinished, or when it failed."""
+    """One job folder of a multirun. `metrics` is None while the job is unfinished, when it failed, or when it
+    diverged: then `divergence` holds its metrics.json record (gan_zoo.runtime.divergence), a result of its
+    configuration that is counted, never averaged."""
 
     number: int
     folder: Path
     overrides: dict[str, str]
     metrics: dict[str, float] | None
     problem: str = ""  # why there are no metrics, when it is more than "no metrics.json"
+    divergence: dict[str, Any] | None = None
 
     @property
     def finished(self) -> bool:
         return self.metrics is not None
+
+    @property
+    def diverged(self) -> bool:
+        return self.divergence is not None
 
 
 @lru_cache(maxsize=4096)
@@ -73,8 +82,8 @@ def job_folders(folder: Path) -> list[Path]:
     return sorted(jobs, key=lambda p: int(p.name))
 
 
-def read_metrics(path: Path) -> tuple[dict[str, float] | None, str]:
-    """The numeric values of a metrics.json (booleans and strings left out), or (None, why not)."""
+def read_record(path: Path) -> tuple[dict[str, Any] | None, str]:
+    """Everything a metrics.json holds (non-finite values restored), or (None, why not)."""
     if not path.is_file():
         return None, ""
     try:
@@ -83,8 +92,20 @@ def read_metrics(path: Path) -> tuple[dict[str, float] | None, str]:
         return None, f"{path.name} unreadable: {error}"
     if not isinstance(data, dict):
         return None, f"{path.name} is not a JSON object"
-    data = from_json(data)  # non-finite values are written as null (gan_zoo.runtime.metrics_file)
-    return {k: float(v) for k, v in data.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}, ""
+    return from_json(data), ""  # non-finite values are written as null (gan_zoo.runtime.metrics_file)
+
+
+def numeric_values(data: dict[str, Any]) -> dict[str, float]:
+    """The numbers of a metrics.json (booleans and strings left out)."""
+    return {k: float(v) for k, v in data.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def read_metrics(path: Path) -> tuple[dict[str, float] | None, str]:
+    """The numeric values of a metrics.json, or (None, why not); None too for a divergence record."""
+    data, problem = read_record(path)
+    if data is None or diverged(data):
+        return None, problem
+    return numeric_values(data), ""
 
 
 def read_job(folder: Path) -> Job:
@@ -96,8 +117,11 @@ def read_job(folder: Path) -> Job:
         raise GanZooError(f"cannot read {path}: {str(error).splitlines()[0]}") from error
     if not isinstance(lines, list):
         raise GanZooError(f"{path} is not a YAML list of overrides")
-    metrics, problem = read_metrics(folder / METRICS_FILE)
-    return Job(int(folder.name), folder, parse_overrides(str(line) for line in lines), metrics, problem)
+    data, problem = read_record(folder / METRICS_FILE)
+    overrides = parse_overrides(str(line) for line in lines)
+    if data is not None and diverged(data):
+        return Job(int(folder.name), folder, overrides, None, problem, divergence=data)
+    return Job(int(folder.name), folder, overrides, None if data is None else numeric_values(data), problem)
 
 
 def read_jobs(folder: Path) -> list[Job]:

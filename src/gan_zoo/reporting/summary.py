@@ -27,14 +27,21 @@ class Summary:
 
 @dataclass(frozen=True)
 class Group:
-    """The finished runs that share every swept value (they differ at most in their seed)."""
+    """The finished runs that share every swept value (they differ at most in their seed), and those of the same
+    values that diverged: failures of this configuration, counted but never averaged."""
 
     values: tuple[str, ...]  # one raw override value per swept parameter
     jobs: tuple[Job, ...]
+    diverged: tuple[Job, ...] = ()
 
     @property
     def n(self) -> int:
         return len(self.jobs)
+
+    @property
+    def attempted(self) -> int:
+        """The runs that got a result: finished or diverged."""
+        return len(self.jobs) + len(self.diverged)
 
     def summary(self, metric: str) -> Summary:
         return summarise([job.metrics.get(metric, math.nan) for job in self.jobs if job.metrics is not None])
@@ -50,6 +57,7 @@ class Report:
     plotted: tuple[str, ...]  # the metrics that get a plot
     groups: tuple[Group, ...]  # sorted by their swept values
     unfinished: tuple[Job, ...]
+    diverged: tuple[Job, ...] = ()
 
 
 def swept_parameters(jobs: Sequence[Job]) -> list[str]:
@@ -79,14 +87,16 @@ def sort_key(value: str, numeric: bool) -> tuple:
 
 
 def group_jobs(jobs: Sequence[Job], parameters: Sequence[str]) -> list[Group]:
-    """The finished jobs grouped by their swept values, sorted by those values (numerically where possible)."""
+    """The finished and the diverged jobs grouped by their swept values, sorted by those values (numerically where
+    possible)."""
     grouped: dict[tuple[str, ...], list[Job]] = {}
     for job in jobs:
-        if job.finished:
+        if job.finished or job.diverged:
             grouped.setdefault(tuple(job.overrides.get(p, DEFAULT_VALUE) for p in parameters), []).append(job)
     numeric = [is_numeric(values[i] for values in grouped) for i in range(len(parameters))]
     order = sorted(grouped, key=lambda values: tuple(sort_key(v, num) for v, num in zip(values, numeric)))
-    return [Group(values, tuple(grouped[values])) for values in order]
+    return [Group(values, tuple(j for j in grouped[values] if j.finished),
+                  tuple(j for j in grouped[values] if j.diverged)) for values in order]
 
 
 def summarise(values: Iterable[float]) -> Summary:
@@ -125,10 +135,11 @@ def build_report(folder: Path, requested_metrics: Sequence[str] | None = None) -
     """Read and group a multirun; raises NotAMultirunError, NothingFinishedError or ConfigError."""
     jobs = read_jobs(folder)
     finished = [job for job in jobs if job.finished]
-    if not finished:
+    if not finished and not any(job.diverged for job in jobs):
         raise NothingFinishedError(f"no job of {folder} has finished: none of its {len(jobs)} job folders has "
                                    f"{METRICS_FILE} (still running, or failed: see each job's train.log)")
     parameters = swept_parameters(jobs)
     metrics, plotted = choose_metrics(available_metrics(finished), requested_metrics)
     return Report(folder, tuple(parameters), tuple(metrics), tuple(plotted), tuple(group_jobs(jobs, parameters)),
-                  tuple(job for job in jobs if not job.finished))
+                  tuple(job for job in jobs if not job.finished and not job.diverged),
+                  tuple(job for job in jobs if job.diverged))

@@ -10,6 +10,8 @@ from typing import Any
 import torch
 from pytorch_lightning.plugins.io import TorchCheckpointIO
 
+from gan_zoo.runtime.disk_space import raise_if_disk_full
+
 
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Writes each checkpoint to a temporary file in the target folder, fsyncs it and renames it over the
@@ -31,8 +33,9 @@ class AtomicCheckpointIO(TorchCheckpointIO):
                 file.flush()
                 os.fsync(file.fileno())
             os.replace(temporary, target)
-        except BaseException:
+        except BaseException as error:
             Path(temporary).unlink(missing_ok=True)
+            raise_if_disk_full(error, checkpoint, target)  # torch.save hides ENOSPC in a RuntimeError
             raise
         folder = os.open(target.parent, os.O_RDONLY)
         try:

@@ -12,7 +12,9 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import ChoiceSweep, Override
 from hydra.errors import HydraException
 
-from gan_zoo.errors import ConfigError, GanZooError
+from gan_zoo.errors import ConfigError, GanZooError, Interrupted
+from gan_zoo.runtime import run_log
+from gan_zoo.runtime.framework_errors import framework_error
 
 CONFIG_PACKAGE = "gan_zoo.conf"
 
@@ -75,14 +77,18 @@ def check_output_folder(args: Sequence[str]) -> None:
 
 
 def report(error: BaseException) -> None:
-    print(f"gan_zoo: error: {error}", file=sys.stderr, flush=True)
+    # A run stopped by a signal after saving a checkpoint did what was asked: a plain line, not an error.
+    kind = "" if isinstance(error, Interrupted) else "error: "
+    print(f"gan_zoo: {kind}{error}", file=sys.stderr, flush=True)
+    run_log.to_log_files(f"gan_zoo: {kind}{error}")  # train.log keeps it too (inside a job)
 
 
 def user_error(error: BaseException) -> GanZooError | None:
-    """The GanZooError behind an exception (Hydra's instantiate wraps constructors' errors), if any."""
+    """The GanZooError behind an exception (Hydra's instantiate wraps constructors' errors), if any; else a
+    ConfigError for Hydra's, OmegaConf's or Lightning's error about the input (gan_zoo.runtime.framework_errors)."""
     seen: BaseException | None = error
     while seen is not None:
         if isinstance(seen, GanZooError):
             return seen
         seen = seen.__cause__ or seen.__context__
-    return None
+    return framework_error(error)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import time
 import warnings
 import zipfile
@@ -19,10 +18,12 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from gan_zoo import compat
-from gan_zoo.callbacks import CheckpointOnSignal
-from gan_zoo.errors import ConfigError, Interrupted, require
+from gan_zoo.callbacks.preemption import interrupted
+from gan_zoo.errors import ConfigError, NonFiniteLossError, require
+from gan_zoo.runtime import divergence, preflight, quiet, run_folder
 from gan_zoo.runtime.build import build
 from gan_zoo.runtime.metrics_file import METRICS_FILE, read_metrics, write_metrics
+from gan_zoo.runtime.threads import set_threads
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,8 @@ def _scalar(value: Any) -> float:
 
 def resume_automatically(cfg: DictConfig) -> dict[str, Any] | None:
     """With auto_resume and no ckpt_path: point ckpt_path at checkpoint_dir/last.ckpt when it exists (a requeued
-    job, a sweep re-run into the same folder). Returns the metrics of a run that had already finished."""
+    job, a sweep re-run into the same folder). Returns the metrics of a run that had already finished, or its
+    divergence record if it diverged (gan_zoo.runtime.divergence)."""
     if cfg.ckpt_path is not None or not cfg.get("auto_resume", False):
         return None
     finished = Path(cfg.output_dir) / METRICS_FILE
@@ -63,16 +65,23 @@ def resume_automatically(cfg: DictConfig) -> dict[str, Any] | None:
 
 def train(cfg: DictConfig) -> float:
     """Train one configuration; write metrics.json to the run folder; return cfg.optimized_metric."""
+    with run_folder.hold(cfg.output_dir):  # a run folder belongs to one run (gan_zoo.runtime.run_folder)
+        return _train(cfg)
+
+
+def _train(cfg: DictConfig) -> float:
     started = time.perf_counter()
+    quiet.install(cfg)  # drop the frameworks' lines that tell a user nothing (gan_zoo.runtime.quiet)
     compat.check_versions()
-    if os.environ.get("SLURM_CPUS_PER_TASK", "").isdigit():  # SLURM does not pin CPUs on every cluster
-        torch.set_num_threads(int(os.environ["SLURM_CPUS_PER_TASK"]))
+    set_threads(cfg.get("threads"))  # null: SLURM_CPUS_PER_TASK if set, else torch's default
     finished = resume_automatically(cfg)
     if finished is not None:
-        return _optimized_metric(cfg, finished)
+        diverged = divergence.diverged(finished)  # a diverged run is finished too (gan_zoo.runtime.divergence)
+        return divergence.replay(cfg, finished) if diverged else _optimized_metric(cfg, finished)
     # The same seed in every DDP process: they draw the global batch together and keep a slice (gan_zoo.parallel.sharding).
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     validate_files(cfg)
+    preflight.check(cfg)  # optimized_metric is logged; the checkpoint fits this run
     module, datamodule, plan = build(cfg)
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
@@ -88,10 +97,11 @@ def train(cfg: DictConfig) -> float:
         detail = compat.state_dict_mismatch_detail(error)
         raise ConfigError(f"ckpt_path {cfg.ckpt_path} holds a different model ({detail}): resume with the model, "
                           f"objective and lipschitz settings it was trained with") from error
+    except NonFiniteLossError as error:  # recorded in metrics.json; the sweep goes on (gan_zoo.runtime.divergence)
+        return divergence.diverge(cfg, error, gen_iter=module.gen_iter, wall_time_s=time.perf_counter() - started,
+                                  write=trainer.global_rank == 0)
     except SIGTERMException as stop:
-        saved = [c.saved_path for c in callbacks if isinstance(c, CheckpointOnSignal) and c.saved_path]
-        where = f"checkpoint saved to {saved[0]}; resume with ckpt_path={saved[0]}" if saved else "no checkpoint saved"
-        raise Interrupted(f"stopped by a signal at generator iteration {module.gen_iter}: {where}") from stop
+        raise interrupted(callbacks, module.gen_iter) from stop
 
     metrics = {k: _scalar(v) for k, v in trainer.callback_metrics.items() if k not in ("step",)}
     metrics.update(gen_iter=module.gen_iter, critic_steps=module.critic_steps,

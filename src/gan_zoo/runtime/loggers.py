@@ -12,6 +12,8 @@ import torch
 from pytorch_lightning.loggers import WandbLogger
 
 from gan_zoo.errors import ConfigError
+from gan_zoo.runtime.history import ResumableWandbLogger
+from gan_zoo.runtime.wandb_network import check_network
 
 WANDB_MODES = ("auto", "online", "offline", "disabled")
 
@@ -69,9 +71,12 @@ def wandb_logger(save_dir: str, mode: str = "auto", resume_from: str | None = No
     if resolved == "online" and not wandb_api_key_available():
         raise ConfigError("logger.wandb.mode=online needs W&B credentials: run `wandb login` or set WANDB_API_KEY, "
                           "or use logger.wandb.mode=offline")
+    resolved = check_network(resolved, explicit=mode == "online")  # no network: offline (gan_zoo.runtime.wandb_network)
     Path(save_dir).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("WANDB_SILENT", "true")
     run_id = wandb_run_id(resume_from)
     if run_id is not None:
         kwargs.update(id=run_id, resume="allow")
-    return WandbLogger(save_dir=save_dir, offline=resolved == "offline", mode=resolved, **kwargs)
+    # Rows the W&B run already holds (a killed part of this run logged them) are not logged again.
+    return ResumableWandbLogger(save_dir=save_dir, offline=resolved == "offline", mode=resolved,
+                                resume_from=resume_from, **kwargs)

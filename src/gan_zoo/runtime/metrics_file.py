@@ -1,8 +1,20 @@
 """metrics.json: a run's final metrics, as valid JSON.
 
-JSON has no NaN or infinity (Python's json module writes bare `NaN`, which other JSON readers reject): a
-non-finite value is written as null, and its key is listed under "non_finite" with what it was ("nan", "inf",
-"-inf"), so nothing is lost. Readers get NaN (or ±inf) back from `read_metrics`.
+The format: one JSON object, keys sorted, written atomically (a temporary file renamed over the target) when a
+run ends (gan_zoo.runtime.fit; rank r > 0 of a DDP run writes metrics.rank<r>.json beside it):
+
+    {"critic_steps": 12, "gen_iter": 4, "non_finite": {"val/critic_over_w1": "nan"},
+     "train/critic_loss": -0.03, ..., "val/critic_over_w1": null, "val/w_estimate": 0.03, "wall_time_s": 9.2}
+
+- every metric the run logged (its last value), by its logged name, as a number;
+- `gen_iter` (generator iterations done), `critic_steps` (critic updates, pre-training included), `wall_time_s`;
+- a run that diverged also records where (gan_zoo.runtime.divergence);
+- JSON has no NaN or infinity (Python's json module writes bare `NaN`, which other JSON readers reject): a
+  non-finite value is written as null, and its key is listed under "non_finite" with what it was ("nan", "inf",
+  "-inf"), so nothing is lost.
+
+Every gan_zoo reader goes through `read_metrics` (NaN and ±inf restored; a truncated or non-object file is one
+DataError line) or `from_json` (gan_zoo.reporting.runs, which reports an unreadable file instead of stopping).
 """
 
 from __future__ import annotations

@@ -17,8 +17,15 @@ def gpus_per_node(accelerator: str, devices: object) -> object:
     return None if accelerator == "cpu" else devices
 
 
+def save_top_k(keep: object) -> object:
+    """keep_checkpoints → ModelCheckpoint's save_top_k (monitoring gen_iter, mode max): all → -1, last → 1, N → N.
+    Anything else is passed on unchanged for the schema to refuse with a clear line."""
+    return {"all": -1, "last": 1}.get(keep, keep) if isinstance(keep, str) else keep
+
+
 def register() -> None:
     """Register (or re-register) every resolver; safe to call more than once."""
     OmegaConf.register_new_resolver("min", lambda *values: min(values), replace=True)
     OmegaConf.register_new_resolver("sweep_group", sweep_group, replace=True)
     OmegaConf.register_new_resolver("gpus_per_node", gpus_per_node, replace=True)
+    OmegaConf.register_new_resolver("save_top_k", save_top_k, replace=True)

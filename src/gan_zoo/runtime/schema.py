@@ -67,8 +67,12 @@ RULES: tuple[Rule, ...] = (
     Rule("auto_resume", "bool"),
     Rule("ema_decay", "float", "in [0, 1)", lambda v: 0 <= v < 1, hint="0 turns EMA off"),
     Rule("check_finite_every", "int", ">= 0", non_negative),
+    Rule("threads", "int", ">= 1", at_least(1), optional=True, hint="null = torch's default or SLURM_CPUS_PER_TASK"),
+    Rule("fail_on_divergence", "bool", optional=True),
     Rule("ckpt_path", "str", optional=True),
     Rule("optimized_metric", "str"),
+    Rule("keep_checkpoints", "choice", "all, last or a number >= 1",
+         lambda v: v in ("all", "last") or (isinstance(v, int) and not isinstance(v, bool) and v >= 1)),
     Rule("optim.generator.lr", "float", "> 0", positive),
     Rule("optim.critic.lr", "float", "> 0", positive),
     Rule("data.batch_size", "int", ">= 2", at_least(2)),
@@ -131,8 +135,46 @@ def check_rule(rule: Rule, value: Any) -> None:
         raise ConfigError(f"{rule.key} must be {rule.allowed} (got {_shown(value)}){hint}")
 
 
+# Lightning keys that would take the training length from gen_iters: Lightning's own max_epochs replaces
+# max_epochs (gan_zoo.runtime.fit), and a shorter one ends the run early as "finished", never trained again.
+LENGTH_KEYS = ("trainer.max_epochs", "trainer.max_steps", "trainer.min_epochs", "trainer.min_steps", "trainer.max_time")
+# What to write for a mandatory value (??? in conf/) left out; other keys get "<key>=<value>".
+MANDATORY_HINTS = {"data.path": "data.path=/path/to/images (the folder that holds the images)"}
+
+
+def _missing_keys(node: Any, prefix: str = "") -> list[str]:
+    if isinstance(node, dict):
+        return [k for key, value in node.items() for k in _missing_keys(value, f"{prefix}{key}.")]
+    if isinstance(node, list):
+        return [k for i, value in enumerate(node) for k in _missing_keys(value, f"{prefix}{i}.")]
+    return [prefix[:-1]] if node == "???" else []
+
+
+def check_mandatory(cfg: DictConfig) -> None:
+    """Every mandatory value (??? in conf/, e.g. data=folder's data.path) is given. (OmegaConf.missing_keys would
+    resolve interpolations, and `${hydra:...}` cannot be resolved outside a job.)"""
+    missing = sorted(_missing_keys(OmegaConf.to_container(cfg, resolve=False)))
+    if missing:
+        how = ", ".join(MANDATORY_HINTS.get(key, f"{key}=<value>") for key in missing)
+        raise ConfigError(f"{', '.join(missing)} must be given: add {how} to the command line")
+
+
+def check_length_keys(cfg: DictConfig) -> None:
+    """No Lightning length key: the training length is gen_iters (and eval_every), counted in generator
+    iterations (README "Main commands")."""
+    for key in LENGTH_KEYS:
+        if OmegaConf.select(cfg, key, default=_MISSING, throw_on_missing=False) is not _MISSING:
+            raise ConfigError(
+                f"{key} is refused: the training length is gen_iters (generator iterations, now "
+                f"{OmegaConf.select(cfg, 'gen_iters')}), validated and checkpointed every eval_every (now "
+                f"{OmegaConf.select(cfg, 'eval_every')}); drop {key} and set gen_iters=<n>")
+
+
 def validate(cfg: DictConfig, rules: tuple[Rule, ...] = RULES) -> None:
-    """Check every rule whose key the config has; interpolations are resolved first."""
+    """Check that mandatory values are given and no length key of Lightning's is set, then every rule whose key
+    the config has; interpolations are resolved first."""
+    check_mandatory(cfg)
+    check_length_keys(cfg)
     for rule in rules:
         node = OmegaConf.select(cfg, rule.key, default=_MISSING, throw_on_missing=False)
         if node is _MISSING:

@@ -15,13 +15,14 @@ from torch.optim.lr_scheduler import LRScheduler
 
 from gan_zoo import compat
 from gan_zoo.parallel import sharding
-from gan_zoo.training.checkpoint_state import (CONFIG_KEY, DATA_SHAPE_KEY, PROGRESS_KEY, RNG_KEY, read_checkpoint,
-                                              rng_states, set_rng_states)
+from gan_zoo.training.checkpoint_state import (CONFIG_KEY, DATA_SHAPE_KEY, LATEST_GENERATOR_KEY, PROGRESS_KEY,
+                                              RNG_KEY, read_checkpoint, rng_states, set_rng_states)
 from gan_zoo.training.direct_steps import lightning_adds_nothing
 from gan_zoo.training.ema import GeneratorEMA
 from gan_zoo.errors import ConfigError, NonFiniteLossError
 from gan_zoo.lipschitz.base import LipschitzStrategy
-from gan_zoo.lipschitz.gradients import gradient_norms, loss_scaling
+from gan_zoo.lipschitz.gradients import loss_scaling
+from gan_zoo.lipschitz.measurement import measured_gradient_norms, measurement_generator
 from gan_zoo.training.nan_guard import NonFiniteGuard
 from gan_zoo.nets.base import Critic, Generator, Scored
 from gan_zoo.objectives.base import Objective
@@ -129,6 +130,9 @@ class GANModule(pl.LightningModule):
             raise NonFiniteLossError(f"non-finite weights ({bad[0]}) at generator iteration {self.gen_iter}; the last "
                                      f"good checkpoint was kept: {NAN_HINTS}")
         checkpoint[PROGRESS_KEY] = {"gen_iter": self.gen_iter, "critic_steps": self.critic_steps, "phase": self.phase}
+        # Logged again on every logging step until the next generator update: a run stopped between two of them
+        # must log them after resuming as it would have without stopping.
+        checkpoint[LATEST_GENERATOR_KEY] = {name: value.cpu() for name, value in self._latest_generator.items()}
         checkpoint[RNG_KEY] = rng_states()
         checkpoint[CONFIG_KEY] = self.run_config
         checkpoint[DATA_SHAPE_KEY] = list(self.data_shape)
@@ -137,6 +141,7 @@ class GANModule(pl.LightningModule):
         self._restore_progress(checkpoint)
         if RNG_KEY in checkpoint:
             set_rng_states(checkpoint[RNG_KEY])
+        self._latest_generator = dict(checkpoint.get(LATEST_GENERATOR_KEY, {}))  # moved to the device at train start
 
     def _restore_progress(self, checkpoint: dict[str, Any]) -> None:
         progress = checkpoint[PROGRESS_KEY]
@@ -158,8 +163,9 @@ class GANModule(pl.LightningModule):
         if not config or "module" not in config:
             raise ConfigError(f"{checkpoint_path} holds no gan_zoo configuration (written by another program or "
                               "an older gan_zoo): load it with the config it was trained with")
-        module = instantiate(OmegaConf.create(config["module"]), data_shape=tuple(checkpoint[DATA_SHAPE_KEY]),
-                             **kwargs)
+        with torch.random.fork_rng(devices=[]):  # building the nets draws initial weights: not from the caller's RNG
+            module = instantiate(OmegaConf.create(config["module"]), data_shape=tuple(checkpoint[DATA_SHAPE_KEY]),
+                                 **kwargs)
         module.load_state_dict(checkpoint["state_dict"], strict=strict)
         module._restore_progress(checkpoint)
         return module.eval()
@@ -182,11 +188,6 @@ class GANModule(pl.LightningModule):
                 self.log_dict(self._latest_generator)
             self._log_progress()
             self._update_progress_bar()
-
-    def on_train_epoch_start(self) -> None:
-        # Lightning forgets logged values at each epoch start; so does this, so that a run resumed from an epoch's
-        # checkpoint logs what an uninterrupted run logs.
-        self._latest_generator = {}
 
     def _critic_step(self, real: Tensor, log_now: bool) -> None:
         _, critic_opt = self.optimizers()
@@ -259,12 +260,15 @@ class GANModule(pl.LightningModule):
 
     def on_train_start(self) -> None:
         self._direct_steps = lightning_adds_nothing(self.trainer)
+        self._latest_generator = {name: value.to(self.device) for name, value in self._latest_generator.items()}
 
     def _grad_norms_at_probe_points(self, real: Tensor, fake: Tensor) -> Tensor:
         """‖∇D‖ at the strategy's probe points (random interpolates), measured (not trained on) for strategies
-        whose penalty gave no gradient norms."""
-        with self.lipschitz.forward_context(self.critic):
-            return gradient_norms(self.critic, self.lipschitz.probe_points(real, fake), create_graph=False)
+        whose penalty gave no gradient norms. Observing never changes training: the points come from a stream
+        of their own, seeded by (seed, critic step), and the critic is measured in eval mode, so no SN vector,
+        batch-norm statistic or training random number moves (gan_zoo.lipschitz.measurement)."""
+        generator = measurement_generator(self.device, 0 if self.seed is None else self.seed, self.critic_steps)
+        return measured_gradient_norms(self.lipschitz, self.critic, real, fake, generator)
 
     # ------------------------------------------------------------------------------ validation
     def validation_step(self, real: Tensor, batch_idx: int) -> None:

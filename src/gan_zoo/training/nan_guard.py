@@ -49,7 +49,9 @@ class NonFiniteGuard:
             bad = (~torch.isfinite(values)).nonzero()
             if len(bad):
                 index = int(bad[0])
-                raise NonFiniteLossError(f"non-finite {phase} loss term '{names[index]}' ({values[index].item()}) "
-                                         f"at generator iteration {gen_iter}: {self.hints}")
+                value = values[index].item()
+                raise NonFiniteLossError(f"non-finite {phase} loss term '{names[index]}' ({value}) "
+                                         f"at generator iteration {gen_iter}: {self.hints}",
+                                         phase=phase, term=names[index], value=value, gen_iter=gen_iter)
         raise NonFiniteLossError(f"non-finite loss in another process between generator iterations {pending[0][1]} "
-                                 f"and {pending[-1][1]}: {self.hints}")
+                                 f"and {pending[-1][1]}: {self.hints}", gen_iter=pending[0][1])

@@ -1,0 +1,1 @@
+"""After training: load a checkpoint as a ready-to-sample generator, draw samples, latent interpolations."""
