@@ -21,7 +21,8 @@ def evaluate(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def toy_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = tmp_path_factory.mktemp("toy") / "run"
-    result = run_train([*FAST, "logger=none", "data=ring", "data.val_size=500", KEEP_ALL], run)
+    result = run_train([*FAST, "logger=none", "data=ring", "data.val_size=500", "callbacks.toy_metrics.num_samples=300",
+                        KEEP_ALL], run)
     assert result.returncode == 0, result.stderr[-2000:]
     return run
 
@@ -33,7 +34,8 @@ def test_one_checkpoint_gives_the_validation_metrics_and_more(tmp_path: Path, to
     evaluation = json.loads((tmp_path / "e.json").read_text())
     for key in ("w1_exact", "w1_noise_floor", "modes", "high_quality", "precision", "recall", "density", "coverage"):
         assert key in evaluation, key
-    assert evaluation["num_fake"] == evaluation["num_real"] == 500 and evaluation["num_modes"] == 8
+    # the toy-metrics callback's count (300 of the 500 held out), as the run's validation used
+    assert evaluation["num_fake"] == evaluation["num_real"] == 300 and evaluation["num_modes"] == 8
     assert evaluation["gen_iter"] == 4 and 0 <= evaluation["precision"] <= 1
     # the same numbers as the run's own last validation (same held-out set, noise and seed)
     logged = json.loads((toy_run / "metrics.json").read_text())

@@ -75,6 +75,10 @@ def test_image_samples_png_npz_grid_and_ema(tmp_path: Path, image_ckpt: Path) ->
     trained, live = gan_zoo.load(image_ckpt, device="cpu"), gan_zoo.load(image_ckpt, ema=False, device="cpu")
     assert trained.uses_ema and not live.uses_ema
     assert not torch.equal(trained.sample(4, seed=0), live.sample(4, seed=0))  # the EMA copy is another net
+    # overwrite=true replaces an earlier run's samples instead of mixing them with the new ones
+    again = sample(f"ckpt_path={image_ckpt}", "num_samples=5", f"out={tmp_path / 'png'}", "overwrite=true", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert len(list((tmp_path / "png" / "samples").glob("*.png"))) == 5
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -121,6 +121,8 @@ def test_a_framework_error_about_the_input_becomes_one_line_and_a_bug_does_not()
 def test_config_errors_come_before_torch_is_imported(tmp_path: Path, bad: str) -> None:
     command = [sys.executable, "-X", "importtime", "-m", "gan_zoo.train", bad, f"hydra.run.dir={tmp_path / 'run'}"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
-    assert result.returncode != 0
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("import time:")]
+    assert lines[-1].startswith("gan_zoo: error: ")
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
     assert "gan_zoo.runtime.cli" in imported and "torch" not in imported and "pytorch_lightning" not in imported

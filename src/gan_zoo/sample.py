@@ -46,6 +46,13 @@ def check_out_folder(out: Path, overwrite: bool) -> None:
                           "the same names there")
 
 
+def remove_previous_samples(out: Path) -> None:
+    """Delete what an earlier `gan_zoo.sample` wrote there (numbered PNGs in samples/, samples.npz/.npy), so a folder
+    never mixes two runs' samples; any other file is left alone."""
+    for path in [*(out / "samples").glob("[0-9][0-9][0-9][0-9][0-9][0-9].png"), out / "samples.npz", out / "samples.npy"]:
+        path.unlink(missing_ok=True)
+
+
 def sample(cfg: DictConfig) -> dict[str, Any]:
     """Write the samples cfg asks for; returns the record written to <out>/sample.json."""
     from rich.progress import Progress
@@ -60,6 +67,7 @@ def sample(cfg: DictConfig) -> dict[str, Any]:
     check_out_folder(out, cfg.overwrite)
     trained = load(cfg.ckpt_path, ema=cfg.ema, device=cfg.device)
     out.mkdir(parents=True, exist_ok=True)
+    remove_previous_samples(out)  # overwrite=true: no stale 000123.png of a larger earlier run stays among the new
     written: list[Path] = []
     with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
         task = progress.add_task("sampling", total=cfg.num_samples)

@@ -31,6 +31,10 @@ def _hydra_main(cfg: DictConfig) -> Any:
     run_log.capture_warnings()  # Lightning's warnings into train.log as well
     try:
         return train(cfg)
+    except KeyboardInterrupt:  # a second Ctrl-C, while the first one's checkpoint was being written
+        print("gan_zoo: stopped by a second Ctrl-C: no checkpoint saved for this stop; the previous ones are intact",
+              file=sys.stderr, flush=True)
+        sys.exit(130)
     except Exception as error:  # noqa: BLE001 - user errors become one line, the rest propagate
         cause = user_error(error)
         if cause is None:

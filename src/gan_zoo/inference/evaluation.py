@@ -54,7 +54,9 @@ def evaluate_toy(trained: TrainedGAN, datamodule: Any, num_samples: int | None, 
     """Exact W1, its noise floor, mode coverage and PRDC on coordinates, for 2-D (low-dimensional) data."""
     if not isinstance(datamodule, HeldOutData) or not isinstance(datamodule, KnownDistribution):
         raise ConfigError("toy metrics need data with a held-out set and a known distribution")
-    real = datamodule.held_out[: num_samples or len(datamodule.held_out)]
+    # by default the toy-metrics callback's count (2,500), so the numbers repeat the run's validation
+    toy_callback = (trained.config.get("callbacks") or {}).get("toy_metrics") or {}
+    real = datamodule.held_out[: num_samples or toy_callback.get("num_samples", 2500)]
     fake = trained.sample(len(real), seed=seed)
     floor = datamodule.distribution.sample(len(real), torch.Generator().manual_seed(FLOOR_SEED))
     results: dict[str, Any] = {"w1_exact": exact_w1(fake, real), "w1_noise_floor": exact_w1(real, floor),

@@ -19,7 +19,9 @@ duration; each sweep job holds its own job folder while it trains.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import logging
 import os
 import socket
 import time
@@ -37,6 +39,8 @@ RANK_VARIABLES = ("RANK", "SLURM_PROCID", "NODE_RANK", "LOCAL_RANK")
 # Hydra options that print and exit without running a job: no folder to hold.
 NO_JOB_FLAGS = ("-h", "--help", "--hydra-help", "-c", "--cfg", "-i", "--info", "--shell-completion", "-sc")
 
+log = logging.getLogger(__name__)
+UNSUPPORTED = {errno.ENOLCK, errno.ENOSYS, errno.EOPNOTSUPP}  # flock not offered here
 _held: dict[Path, list[int]] = {}  # folder -> [descriptor, how many holds]
 
 
@@ -78,6 +82,14 @@ def acquire(folder: str | Path, key: str = "hydra.run.dir") -> None:
         os.close(descriptor)
         raise FolderInUseError(f"{folder} is in use by another run ({holder(folder)}): wait for it to finish or stop "
                                f"it, or choose another folder with {key}=<folder>") from None
+    except OSError as error:
+        os.close(descriptor)
+        if error.errno not in UNSUPPORTED:
+            raise
+        # Lustre without -o flock and some NFS set-ups cannot lock: run unlocked rather than not at all
+        log.warning("cannot lock %s on this file system (%s): two runs into it would not be kept apart", folder,
+                    error.strerror or error)
+        return
     except BaseException:
         os.close(descriptor)
         raise

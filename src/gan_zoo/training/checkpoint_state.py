@@ -59,4 +59,5 @@ def set_rng_states(states: dict[str, Any]) -> None:
     np.random.set_state((name, keys.numpy().astype(np.uint32), position, has_gauss, gauss))
     random.setstate(states["python"])
     if states["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(states["cuda"])
+        # a job requeued on a node with fewer GPUs restores the devices it has
+        torch.cuda.set_rng_state_all(states["cuda"][: torch.cuda.device_count()])
