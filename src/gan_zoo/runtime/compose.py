@@ -14,16 +14,12 @@ from omegaconf.errors import OmegaConfBaseException
 
 from gan_zoo.errors import ConfigError
 from gan_zoo.runtime.cli import report, user_error
+from gan_zoo.runtime.framework_errors import condense
 from gan_zoo.runtime.schema import Rule, validate
 
 Result = TypeVar("Result")
 
 CONFIG_MODULE = "gan_zoo.conf"
-
-
-def _one_line(error: BaseException) -> str:
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return "; ".join(line for line in lines if not line.startswith(("full_key:", "object_type=", "reference_type=")))
 
 
 def compose_config(name: str, overrides: Sequence[str]) -> DictConfig:
@@ -32,7 +28,7 @@ def compose_config(name: str, overrides: Sequence[str]) -> DictConfig:
         with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
             cfg = compose(name, overrides=list(overrides))
     except (HydraException, OmegaConfBaseException) as error:
-        raise ConfigError(_one_line(error)) from error
+        raise ConfigError(condense(error)) from error
     missing = sorted(OmegaConf.missing_keys(cfg))
     if missing:
         raise ConfigError(f"{', '.join(missing)} must be given, e.g. {missing[0]}=<value> (python -m gan_zoo.{name} "
