@@ -1,4 +1,5 @@
-"""Mode coverage and exact W1 of ten objective × Lipschitz pairs on ring and grid, beside PacGAN Table 1.
+"""Mode coverage and exact W1 of ten objective × Lipschitz pairs, f-GAN's eight divergences, four of
+Salimans et al. 2016's techniques and TTUR on ring and grid, beside PacGAN Table 1.
 
 Each pair runs as one Hydra multirun over data × seeds (the real entry point, basic launcher) and the table
 is built from every run's metrics.json. Example (the committed table in docs/benchmarks.md):
@@ -28,6 +29,21 @@ PAIRS: dict[str, list[str]] = {
     "WGAN + CT": ["objective=wgan", "lipschitz=ct"],
     "NS-GAN + R1": ["objective=nsgan", "lipschitz=r1"],
     "EBGAN": ["objective=ebgan", "model=mlp_autoencoder", "lipschitz=none"],
+    # Salimans et al. 2016, §3: each technique on its own, on NS-GAN without a Lipschitz constraint
+    "NS-GAN + feature matching": ["objective=nsgan", "lipschitz=none", "generator_loss=feature_matching"],
+    "NS-GAN + label smoothing 0.9": ["objective=nsgan", "lipschitz=none", "objective.real_label=0.9"],
+    "NS-GAN + historical averaging": ["objective=nsgan", "lipschitz=none", "regularizer=historical_averaging"],
+    # 16 kernels of 5 (the paper's CIFAR-10 net has 100): the batch of 256 makes N²·B·C = 5M pairwise terms
+    "NS-GAN + minibatch discrimination": ["objective=nsgan", "lipschitz=none", "model.critic.minibatch_kernels=16"],
+    # TTUR (Heusel et al. 2017) as experiment=ttur_toy: one critic step per generator step, so a fifth of the
+    # other rows' critic updates at the same generator budget
+    "NS-GAN + TTUR": ["objective=nsgan", "lipschitz=none", "n_critic=1", "optim=adam_sngan", "optim.critic.lr=4e-4",
+                      "optim.generator.lr=1e-4"],
+    # f-GAN (Nowozin et al. 2016), one row per divergence, no Lipschitz constraint as in the paper
+    **{f"f-GAN {label}": ["objective=fgan", f"objective.divergence={divergence}", "lipschitz=none"]
+       for label, divergence in (("KL", "kl"), ("reverse KL", "reverse_kl"), ("JS", "jensen_shannon"),
+                                 ("Pearson", "pearson"), ("squared Hellinger", "squared_hellinger"),
+                                 ("TV", "total_variation"), ("Neyman", "neyman"), ("GAN", "gan"))},
 }
 # The shipped configuration for the PacGAN4 target (its own nets, lr and decay); not in the default set:
 # `--pairs target --gen-iters 20000`.

@@ -12,10 +12,11 @@ from conftest import FAST, run_train
 
 CASES = [
     (["objective=wgna"], 2,
-     "unknown objective 'wgna'; choose one of: ebgan, hinge, loss_sensitive, lsgan, minimax, nsgan, wgan"),
+     "unknown objective 'wgna'; choose one of: ebgan, fgan, hinge, loss_sensitive, lsgan, minimax, nsgan, wgan"),
     (["lipschitz=foo"], 2, "unknown lipschitz 'foo'; choose one of: clip, ct, dragan, gp, lp, none, r1, sn"),
+    (["model.critic.minibatch_kernels=4"], 2, "lipschitz=gp with minibatch discrimination in the critic is refused"),
     (["data=mnist_typo"], 2, "unknown data 'mnist_typo'; choose one of: 25gaussians, 8gaussians, celeba, cifar10,"),
-    (["metrics=fid50k"], 2, "unknown metrics 'fid50k'; choose one of: digits, inception, none"),
+    (["metrics=fid50k"], 2, "unknown metrics 'fid50k'; choose one of: classifier, digits, inception, none"),
     (["lr_scheduler=cosine"], 2, "unknown lr_scheduler 'cosine'; choose one of: constant, linear"),
     (["ema_decay=1"], 2, "ema_decay must be in [0, 1) (got 1); 0 turns EMA off"),
     (["data=digits", "data.channels=2", "model=dcgan"], 2, "data.channels must be 1 (grey) or 3 (RGB) (got 2)"),

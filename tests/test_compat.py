@@ -31,7 +31,7 @@ FRAMEWORKS = r"(?:torch|torchvision|torchmetrics|torch_fidelity|pytorch_lightnin
 PRIVATE_USE = re.compile(
     rf"(?:\.|\bdef\s+)(?:{'|'.join(FRAMEWORK_ATTRIBUTES)})\b"  # attribute access or override
     rf"|\b(?:{'|'.join(FRAMEWORK_CLASSES)})\b"  # private classes
-    rf"|\b{FRAMEWORKS}(?:\.\w+)*\._\w+"  # torch._dynamo, pytorch_lightning.x._y
+    rf"|\b{FRAMEWORKS}(?:\.\w+)*\._[A-Za-z]\w*"  # torch._dynamo, pytorch_lightning.x._y (not dunders: __version__)
     rf"|^\s*from\s+{FRAMEWORKS}\S*\s+import\s+(?:\(?\s*|.*,\s*)_\w+",  # from torch.x import _y
     re.MULTILINE)
 

@@ -11,7 +11,7 @@ from gan_zoo.errors import ConfigError
 from gan_zoo.runtime.cli import check_group_overrides, group_options
 
 EVERY_CALLBACK = ["progress_bar", "model_checkpoint", "checkpoint_on_signal", "remember_wandb_run",
-                  "remember_logged_rows", "toy_metrics", "critic_plots", "image_metrics", "sample_grid"]
+                  "remember_logged_rows", "toy_metrics", "stacked_modes", "critic_plots", "image_metrics", "sample_grid"]
 CHECKPOINTING = ["model_checkpoint", "checkpoint_on_signal", "remember_wandb_run", "remember_logged_rows"]
 
 
@@ -45,7 +45,7 @@ def test_no_option_drops_checkpointing_silently() -> None:
 
 def test_data_bases_are_not_options() -> None:
     assert group_options("data") == ["25gaussians", "8gaussians", "celeba", "cifar10", "digits", "fashion_mnist",
-                                     "folder", "grid", "mnist", "ring", "swissroll"]
+                                     "folder", "grid", "mnist", "ring", "stacked_digits", "swissroll"]
     with pytest.raises(ConfigError, match="unknown data 'base/toy'"):
         check_group_overrides(["data=base/toy"])
 

@@ -13,7 +13,7 @@ from gan_zoo.data import Digits
 from gan_zoo.metrics.features import DigitClassifier
 
 PAPER_SETUPS = ["wgan_clip_dcgan", "wgan_gp_cifar10", "sngan_cifar10", "lsgan_celeba", "dragan_cifar10",
-                "ebgan_mnist", "loss_sensitive_cifar10"]
+                "ebgan_mnist", "loss_sensitive_cifar10", "ttur_digits"]
 SMALL = ["data=digits", "data.image_size=32", "data.batch_size=16", "metrics=digits", "metrics.num_fake=64",
          "gen_iters=4", "eval_every=2", "n_critic=2", "model.generator.width=8", "model.critic.width=8",
          "logger=csv", "trainer.log_every_n_steps=1"]

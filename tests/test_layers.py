@@ -15,11 +15,12 @@ LAYERS = {
     "gan_zoo": 0, "gan_zoo.errors": 0, "gan_zoo.compat": 0, "gan_zoo.contracts": 0, "gan_zoo.parallel": 0,
     "gan_zoo.parallel.sharding": 0, "gan_zoo.runtime.resolvers": 0,
     "gan_zoo.objectives": 1, "gan_zoo.lipschitz": 1, "gan_zoo.nets": 1, "gan_zoo.training.schedule": 1,
+    "gan_zoo.regularizers": 1,
     "gan_zoo.data": 2, "gan_zoo.metrics": 2, "gan_zoo.parallel.distributed": 2,
     "gan_zoo.training": 3,
     "gan_zoo.callbacks": 4,
     "gan_zoo.runtime": 5, "gan_zoo.reporting": 5, "gan_zoo.inference": 5,
-    "gan_zoo.train": 6, "gan_zoo.report": 6, "gan_zoo.sample": 6, "gan_zoo.evaluate": 6,
+    "gan_zoo.train": 6, "gan_zoo.report": 6, "gan_zoo.sample": 6, "gan_zoo.evaluate": 6, "gan_zoo.study": 6,
     "gan_zoo.testing": 7,
 }
 

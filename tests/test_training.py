@@ -21,7 +21,7 @@ PENALTY_TERMS = {"gp": ["gp"], "lp": ["lp"], "dragan": ["dragan"], "ct": ["gp", 
 
 
 def test_config_groups_are_complete() -> None:
-    assert group_options("objective") == ["ebgan", "hinge", "loss_sensitive", "lsgan", "minimax", "nsgan", "wgan"]
+    assert group_options("objective") == ["ebgan", "fgan", "hinge", "loss_sensitive", "lsgan", "minimax", "nsgan", "wgan"]
     assert STRATEGIES == ["clip", "ct", "dragan", "gp", "lp", "none", "r1", "sn"]
 
 

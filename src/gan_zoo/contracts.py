@@ -2,7 +2,8 @@
 
 Each contract is a `typing.Protocol`: any class with these attributes fulfils it, without inheriting from it.
 gan_zoo's GANModule fulfils TrainingProgress, ShowsProgress, DataParallelModule and EvaluatesGenerator; its data
-modules fulfil HeldOutData and PlannedData, the toy ones also KnownDistribution, the image ones RealImageSource.
+modules fulfil HeldOutData and PlannedData, the toy ones also KnownDistribution, the image ones RealImageSource,
+stacked digits also StackedDigitSource.
 The runtime-checkable ones are tested with isinstance (which looks for the names, not their types), so a
 callback given another module or data module switches itself off or says what is missing, instead of failing on
 an attribute deep inside a hook.
@@ -75,6 +76,16 @@ class KnownDistribution(Protocol):
     """Data drawn from a distribution known in closed form (toy data), so exact metrics can sample it again."""
 
     distribution: Distribution
+
+
+@runtime_checkable
+class StackedDigitSource(HeldOutData, Protocol):
+    """Images whose channels each hold one digit (Stacked MNIST, Metz et al. 2017), 10^channels modes, with
+    real ones of digits held out from training for mode-coverage metrics."""
+
+    def held_out_stacks(self, n: int, seed: int) -> tuple[Tensor, Tensor]:
+        """n real images (uint8, (n, C, H, W)) of held-out digits and their digits' labels (n, C), fixed by seed."""
+        ...
 
 
 # ------------------------------------------------------------------------------------------------ modules

@@ -10,17 +10,29 @@ import sys
 from typing import Any
 
 import hydra
-from omegaconf import DictConfig
+from omegaconf import DictConfig, open_dict
 
 from gan_zoo.errors import GanZooError
-from gan_zoo.runtime import run_folder, run_log, schema
+from gan_zoo.runtime import run_folder, run_log, schema, search
 from gan_zoo.runtime.command_line import check_jobs
 from gan_zoo.runtime.cli import check_group_overrides, check_output_folder, report, user_error
 
 
+def keep_asked_constant_rates(cfg: DictConfig) -> None:
+    """A tuned default (conf/tuned/, e.g. the default job's) may turn the default constant rates into a linear decay
+    through lr_scheduler.end_factor; `lr_scheduler=constant` on the command line keeps them constant."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if HydraConfig.initialized() and "lr_scheduler=constant" in HydraConfig.get().overrides.task:
+        with open_dict(cfg):
+            cfg.lr_scheduler.end_factor = cfg.lr_scheduler.start_factor
+
+
 def train(cfg: DictConfig) -> float:
     """Train one configuration (gan_zoo.runtime.fit.train) after checking its values; returns cfg.optimized_metric."""
+    keep_asked_constant_rates(cfg)
     schema.validate(cfg)
+    search.check_job(cfg)  # a search's trial came from its sweeper (not another one that would train the defaults)
     from gan_zoo.runtime import fit  # the slow imports, once the config is known to be good
 
     return fit.train(cfg)
@@ -44,7 +56,20 @@ def _hydra_main(cfg: DictConfig) -> Any:
         sys.exit(cause.exit_code)
 
 
+def register_sweeper() -> None:
+    """Hydra finds the random-search sweeper (conf/hydra/sweeper/random_search.yaml) by scanning the hydra_plugins
+    folders; an editable install (`pip install -e .`, PEP 660 import hooks) has no such folder to scan, so the
+    sweeper is registered by hand as well."""
+    from hydra.core.plugins import Plugins
+
+    plugins = Plugins.instance()  # Hydra's scan first: importing the module before it would define the class twice
+    from hydra_plugins.gan_zoo_random_search.random_search_sweeper import RandomSearchSweeper
+
+    plugins.register(RandomSearchSweeper)
+
+
 def main() -> None:
+    register_sweeper()
     try:
         check_group_overrides(sys.argv[1:])
         check_output_folder(sys.argv[1:])

@@ -33,8 +33,9 @@ class ConsistencyTerm(GradientPenalty):
     term = "gp"
 
     def __init__(self, lambda_: float = 10.0, lambda_ct: float = 2.0, margin: float = 0.0,
-                 feature_weight: float = 0.1, critic_dropout: float = 0.5, allow_batchnorm: bool = False) -> None:
-        super().__init__(lambda_, allow_batchnorm)
+                 feature_weight: float = 0.1, critic_dropout: float = 0.5, allow_batchnorm: bool = False,
+                 allow_coupled_samples: bool = False) -> None:
+        super().__init__(lambda_, allow_batchnorm, allow_coupled_samples)
         require(lambda_ct >= 0, f"lipschitz.lambda_ct must be >= 0 (got {lambda_ct})")
         require(margin >= 0, f"lipschitz.margin must be >= 0 (got {margin})")
         require(feature_weight >= 0, f"lipschitz.feature_weight must be >= 0 (got {feature_weight})")

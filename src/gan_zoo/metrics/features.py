@@ -91,6 +91,9 @@ class InceptionV3(nn.Module):
         self.net = inception_v3(list(self.outputs), weights_path)
         self.num_features = {name: INCEPTION_DIMS[name] for name in self.outputs}
 
+    def check_input(self, shape: tuple[int, ...]) -> None:
+        """Any image shape: torch-fidelity's Inception resizes every image to 299 px, grey ones come as RGB."""
+
     def forward(self, images: Tensor) -> dict[str, Tensor]:
         values = compat.inception_outputs(self.net, images)  # every requested output, one pass
         return {name: value.reshape(len(images), -1) for name, value in zip(self.outputs, values)}
@@ -199,13 +202,25 @@ class DigitClassifier(nn.Module):
         x = self.prepare(images)
         features = self.net[:-1](x)
         if not self._domain_checked:
-            self._domain_checked = True
-            reference = self.net[:-1](self.prepare(digit_domain.bundled_digits()).to(x.device))
-            digit_domain.warn_unless_digits(images, features, reference)
+            self._check_domain(images, features)
         if self.output == "features":
             return features
         logits = self.net[-1](features)
         return {"features": features, "logits": logits} if self.output == "all" else logits
+
+    def check_domain(self, images: Tensor) -> None:
+        """Warn once unless the (real) images look like digits (gan_zoo.metrics.digit_domain). forward checks the
+        first batch it sees; call this instead when the real features come from a cache (metrics.reference_cache)."""
+        with torch.no_grad():
+            self._check_domain(images, self.net[:-1](self.prepare(images)))
+
+    def _check_domain(self, images: Tensor, features: Tensor) -> None:
+        self._domain_checked = True
+        reference = self.net[:-1](self.prepare(digit_domain.bundled_digits()).to(features.device))
+        digit_domain.warn_unless_digits(images, features, reference)
+
+    def check_input(self, shape: tuple[int, ...]) -> None:
+        """Any image shape: every image is turned grey and resized to 28 px (prepare)."""
 
     def _train(self, epochs: int) -> float:
         from sklearn.datasets import load_digits  # noqa: PLC0415

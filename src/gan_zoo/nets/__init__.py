@@ -3,6 +3,7 @@
 from gan_zoo.nets.base import AutoencoderCritic, Critic, CriticOutput, Generator, Scored
 from gan_zoo.nets.conv_autoencoder import ConvAutoencoderCritic
 from gan_zoo.nets.dcgan import DCGANCritic, DCGANGenerator
+from gan_zoo.nets.minibatch_discrimination import MinibatchDiscrimination
 from gan_zoo.nets.mlp import MLPAutoencoderCritic, MLPCritic, MLPGenerator
 from gan_zoo.nets.resnet import ResNetCritic, ResNetGenerator
 
@@ -17,6 +18,7 @@ __all__ = [
     "MLPAutoencoderCritic",
     "MLPCritic",
     "MLPGenerator",
+    "MinibatchDiscrimination",
     "ResNetCritic",
     "ResNetGenerator",
     "Scored",

@@ -74,6 +74,18 @@ class AutoencoderCritic(Critic):
         return CriticOutput(-energy, code)
 
 
+class CouplesSamples:
+    """Marks a module whose output for one sample depends on the other samples of its batch (minibatch
+    discrimination, gan_zoo.nets.minibatch_discrimination). The per-sample gradient penalties refuse such a module in
+    the critic unless forced (gan_zoo.lipschitz.gradient_penalty), as they refuse batch norm.
+
+    coupling: what the refusal calls it; coupling_off: how to turn it off, for the same message.
+    """
+
+    coupling: str = "a layer that couples the samples of a batch"
+    coupling_off: str = "remove it from the critic"
+
+
 NORMS = ("none", "layer", "batch")
 
 

@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from gan_zoo.errors import require
 from gan_zoo.nets.base import (Critic, CriticOutput, Generator, SampleDropout, check_sizes, conv_norm_layer,
                                image_shape, layers_and_dropout)
+from gan_zoo.nets.minibatch_discrimination import minibatch_layer
 
 # image side → (side of the first feature map, number of stride-2 stages)
 STAGES = {28: (7, 2), 32: (4, 3), 64: (4, 4)}
@@ -86,18 +87,27 @@ class DCGANCritic(Critic):
 
     norm: none | layer | batch (the paper's batch norm is refused with gradient penalties);
     dropout after each block (p = 0 unless set here or by CT-GAN).
+    minibatch_kernels = B > 0: minibatch discrimination (Salimans et al. 2016, §3.2;
+    gan_zoo.nets.minibatch_discrimination, C = minibatch_kernel_dim) on the flat features before the linear
+    score, where the official CIFAR-10 discriminator has it (100 kernels there, after global pooling); its T keeps
+    its own N(0, 0.05²) initialisation. The returned
+    features stay the flat convolutional features f(x), without o(x) (see MLPCritic).
     """
 
-    def __init__(self, data_shape: Sequence[int], width: int = 64, norm: str = "none", dropout: float = 0.0) -> None:
+    def __init__(self, data_shape: Sequence[int], width: int = 64, norm: str = "none", dropout: float = 0.0,
+                 minibatch_kernels: int = 0, minibatch_kernel_dim: int = 5) -> None:
         super().__init__()
         check_sizes(width=width)
         require(0.0 <= dropout < 1.0, f"model.critic.dropout must be in [0, 1) (got {dropout})")
         channels, size, _ = image_shape(data_shape, tuple(STAGES))
         self.data_shape = (channels, size, size)
         self.body, features = critic_body(channels, size, width, norm, dropout)
-        self.out = nn.Linear(features, 1)
+        minibatch = minibatch_layer(features, minibatch_kernels, minibatch_kernel_dim)
+        self.out = nn.Linear(features + minibatch_kernels, 1)
         dcgan_init(self)
+        self.minibatch = minibatch  # registered after dcgan_init, which would redraw T from N(0, 0.02²)
 
     def forward(self, x: Tensor) -> CriticOutput:
         features = self.body(x)
-        return CriticOutput(self.out(features).squeeze(1), features)
+        scored = features if self.minibatch is None else self.minibatch(features)
+        return CriticOutput(self.out(scored).squeeze(1), features)

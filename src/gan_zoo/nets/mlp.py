@@ -10,6 +10,7 @@ from torch import Tensor, nn
 from gan_zoo.errors import require
 from gan_zoo.nets.base import (AutoencoderCritic, Critic, CriticOutput, Generator, SampleDropout, check_sizes,
                                layers_and_dropout, norm_layer)
+from gan_zoo.nets.minibatch_discrimination import minibatch_layer
 
 
 def _hidden_stack(in_dim: int, width: int, depth: int, norm: str, dropout: float | None) -> nn.Sequential:
@@ -39,20 +40,28 @@ class MLPGenerator(Generator):
 
 
 class MLPCritic(Critic):
-    """x → `depth` hidden ReLU layers (optional norm and dropout) → linear score."""
+    """x → `depth` hidden ReLU layers (optional norm and dropout) → [minibatch discrimination] → linear score.
+
+    minibatch_kernels = B > 0 concatenates minibatch discrimination's B similarities o(x) (Salimans et al. 2016,
+    §3.2; gan_zoo.nets.minibatch_discrimination, C = minibatch_kernel_dim) to the last hidden layer's output before
+    the linear score. The returned features stay that hidden output f(x) without o(x): a per-sample quantity, the
+    same with or without the layer (CT-GAN's D_, feature matching's f).
+    """
 
     def __init__(self, data_shape: Sequence[int], width: int = 512, depth: int = 3, norm: str = "none",
-                 dropout: float = 0.0) -> None:
+                 dropout: float = 0.0, minibatch_kernels: int = 0, minibatch_kernel_dim: int = 5) -> None:
         super().__init__()
         check_sizes(width=width, depth=depth)
         require(0.0 <= dropout < 1.0, f"model.critic.dropout must be in [0, 1) (got {dropout})")
         self.data_shape = tuple(data_shape)
         self.body = _hidden_stack(math.prod(self.data_shape), width, depth, norm, dropout)
-        self.out = nn.Linear(width, 1)
+        self.minibatch = minibatch_layer(width, minibatch_kernels, minibatch_kernel_dim)
+        self.out = nn.Linear(width + minibatch_kernels, 1)
 
     def forward(self, x: Tensor) -> CriticOutput:
         features = self.body(x.flatten(1))
-        return CriticOutput(self.out(features).squeeze(1), features)
+        scored = features if self.minibatch is None else self.minibatch(features)
+        return CriticOutput(self.out(scored).squeeze(1), features)
 
 
 class MLPAutoencoderCritic(AutoencoderCritic):

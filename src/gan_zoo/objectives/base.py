@@ -29,6 +29,12 @@ class Objective:
     def generator_loss(self, fake: Scored) -> Terms:
         raise NotImplementedError
 
+    def estimates(self, real: Scored, fake: Scored) -> Terms:
+        """Named estimates of a divergence between the data and the generator read off the critic (e.g. f-GAN's
+        variational bound), logged as train/<name> and, on held-out data, val/<name> beside the W estimate.
+        None by default: every objective's E[D(x)] − E[D(x̃)] is logged as w_estimate anyway."""
+        return {}
+
     def pretrain_loss(self, real: Scored) -> Terms:
         """Loss for the critic-only pre-training steps; only objectives with pretrain_steps > 0 need it."""
         raise NotImplementedError(f"{type(self).__name__} has no pre-training loss")

@@ -24,7 +24,8 @@ from gan_zoo.training.checkpoint_state import CONFIG_KEY, PROGRESS_KEY
 CONFIG_PACKAGE = "gan_zoo.conf"
 # The parts of a run whose class must be the same to resume: their state (weights, optimizer moments) is in
 # the checkpoint, or they give that state its meaning.
-COMPARED = ("objective", "lipschitz", "optim.generator", "optim.critic", "model.generator", "model.critic")
+COMPARED = ("objective", "lipschitz", "generator_loss", "regularizer", "optim.generator", "optim.critic",
+            "model.generator", "model.critic")
 
 
 def read_header(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -86,9 +86,11 @@ def report(error: BaseException) -> None:
 def user_error(error: BaseException) -> GanZooError | None:
     """The GanZooError behind an exception (Hydra's instantiate wraps constructors' errors), if any; else a
     ConfigError for Hydra's, OmegaConf's or Lightning's error about the input (gan_zoo.runtime.framework_errors)."""
+    # Only explicit causes (`raise ... from`, as Hydra's instantiate wraps): an error raised while another was being
+    # handled (a full disk while a divergence is recorded) is a new error, not the one it interrupted.
     seen: BaseException | None = error
     while seen is not None:
         if isinstance(seen, GanZooError):
             return seen
-        seen = seen.__cause__ or seen.__context__
+        seen = seen.__cause__
     return framework_error(error)

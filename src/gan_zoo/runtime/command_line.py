@@ -28,7 +28,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
 from gan_zoo.errors import ConfigError
-from gan_zoo.runtime import schema
+from gan_zoo.runtime import schema, search
 from gan_zoo.runtime.framework_errors import condense
 
 CONFIG_MODULE = "gan_zoo.conf"
@@ -102,11 +102,15 @@ def check_jobs(args: Sequence[str]) -> None:
     jobs = job_overrides(args)
     if jobs is None:
         return
-    fixed = set.intersection(*(set(job) for job in jobs)) if len(jobs) > 1 else set()
     with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
+        first = _compose(jobs[0])
+        if search.is_search(first):  # search=wide: its trials, expanded and checked (gan_zoo.runtime.search)
+            search.preflight(args, jobs, first, multirun=any(a in MULTIRUN_FLAGS for a in args))
+            return
+        fixed = set.intersection(*(set(job) for job in jobs)) if len(jobs) > 1 else set()
         for number, overrides in enumerate(jobs):
             try:
-                schema.validate(_compose(overrides))
+                schema.validate(first if number == 0 else _compose(overrides))
             except ConfigError as error:
                 if len(jobs) == 1:
                     raise

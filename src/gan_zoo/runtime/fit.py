@@ -23,7 +23,9 @@ from gan_zoo.errors import ConfigError, NonFiniteLossError, require
 from gan_zoo.runtime import divergence, preflight, quiet, run_folder
 from gan_zoo.runtime.build import build
 from gan_zoo.runtime.metrics_file import METRICS_FILE, read_metrics, write_metrics
+from gan_zoo.runtime.run_summary import modes_of, summary
 from gan_zoo.runtime.threads import set_threads
+from gan_zoo.training.checkpoint_state import METRICS_KEY, PROGRESS_KEY
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +60,28 @@ def resume_automatically(cfg: DictConfig) -> dict[str, Any] | None:
         return read_metrics(finished)
     last = Path(cfg.checkpoint_dir) / "last.ckpt"
     if last.is_file():
+        recorded = metrics_at_end(last, int(cfg.gen_iters))
+        if recorded is not None:  # killed after the last checkpoint, before metrics.json was written
+            log.info("%s is at the end of training: writing %s from the metrics it recorded", last, finished)
+            write_metrics(finished, recorded)
+            return recorded
         log.info("resuming from %s (auto_resume)", last)
         cfg.ckpt_path = str(last)
     return None
+
+
+def metrics_at_end(checkpoint_path: Path, gen_iters: int) -> dict[str, Any] | None:
+    """The metrics a checkpoint at the end of training recorded (the last validation's), with its progress; None
+    when training is not over there (or the file is unreadable: resuming reports that)."""
+    try:  # memory-mapped: the weights are not read
+        checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception:  # noqa: BLE001 - the trainer reports unreadable checkpoints itself
+        return None
+    progress, metrics = checkpoint.get(PROGRESS_KEY) or {}, checkpoint.get(METRICS_KEY)
+    if metrics is None or int(progress.get("gen_iter", 0)) < gen_iters:
+        return None
+    metrics = {k: v for k, v in metrics.items() if k != "step"}  # as _train writes them
+    return {**metrics, "gen_iter": progress["gen_iter"], "critic_steps": progress["critic_steps"]}
 
 
 def train(cfg: DictConfig) -> float:
@@ -111,6 +132,9 @@ def _train(cfg: DictConfig) -> float:
     # Under DDP every rank evaluates; rank r > 0 writes metrics.rank<r>.json beside rank 0's metrics.json.
     name = METRICS_FILE if trainer.global_rank == 0 else f"metrics.rank{trainer.global_rank}.json"
     write_metrics(output / name, metrics)
+    if trainer.global_rank == 0:
+        log.info(summary(output, metrics, modes_of(datamodule), loggers, toy=modes_of(datamodule) is not None or
+                         "val/w1_exact" in metrics))
     return _optimized_metric(cfg, metrics)
 
 

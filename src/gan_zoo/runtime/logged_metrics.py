@@ -5,13 +5,16 @@ found out only after the whole run. The names come from the same places the run 
 
 - GANModule (gan_zoo.training.module): `train/critic_loss`, `train/w_estimate`, `train/generator_loss`,
   `train/grad_norm_mean|max`, `val/w_estimate`, `train/pretrain_loss` when the objective pre-trains, and one
-  `train/critic/<term>`, `train/generator/<term>`, `train/penalty/<term>` per loss term. The terms are what the
+  `train/critic/<term>`, `train/generator/<term>`, `train/penalty/<term>` per loss term, and `train/<name>`,
+  `val/<name>` per estimate of the objective (f-GAN's divergence_estimate). The terms are what the
   configured objective and Lipschitz strategy return: they are run once on four 2-D points through a tiny critic
   (milliseconds, on the CPU, outside training's random stream);
 - gan_zoo.runtime.fit: `gen_iter`, `critic_steps`, `wall_time_s`;
 - ToyMetrics (gan_zoo.callbacks.toy_metrics) on low-dimensional data with a known distribution;
 - ImageMetrics (gan_zoo.callbacks.image_metrics) on image data: `val/<name>` for each `metrics.functions`
-  entry, `val/<name>_mean|std` for those whose `compute` returns a pair (KID, IS).
+  entry, `val/<name>_mean|std` for those whose `compute` returns a pair (KID, IS), and `val/classifier_accuracy`
+  with a feature network trained on the run's data (metrics=classifier);
+- StackedModeCoverage (gan_zoo.callbacks.stacked_modes) on stacked digits: `val/stacked_*`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from torch import Tensor, nn
 
 from gan_zoo.contracts import ModeMixture
 from gan_zoo.data.images import ImageDataModule
+from gan_zoo.data.stacked_digits import StackedDigits
 from gan_zoo.nets.base import CriticOutput, Scored
 
 FIXED = ("train/critic_loss", "train/w_estimate", "train/generator_loss", "train/grad_norm_mean",
@@ -33,6 +37,9 @@ FIXED = ("train/critic_loss", "train/w_estimate", "train/generator_loss", "train
 TOY = ("val/w1_exact", "val/w1_noise_floor", "val/w_estimate_exact", "val/critic_over_w1", "val/precision",
        "val/recall", "val/density", "val/coverage")
 MODES = ("val/modes", "val/high_quality", "val/reverse_kl")
+STACKED = ("val/stacked_modes", "val/stacked_kl", "val/stacked_modes_real", "val/stacked_kl_real",
+           "val/stacked_kl_uniform", "val/stacked_mode_accuracy", "val/stacked_num_samples",
+           *(f"val/stacked_channel_accuracy_{c}" for c in range(3)))
 TERM_FAMILIES = ("train/critic/", "train/generator/", "train/penalty/")
 
 
@@ -61,7 +68,17 @@ def loss_terms(cfg: DictConfig) -> set[str]:
             real_scored, fake_scored = Scored.of(critic, real), Scored.of(critic, fake)
             terms = {f"train/critic/{k}" for k in objective.critic_loss(real_scored, fake_scored)}
             terms |= {f"train/penalty/{k}" for k in lipschitz.penalty(critic, real_scored, fake_scored).terms}
-            terms |= {f"train/generator/{k}" for k in objective.generator_loss(fake_scored)}
+            generator_loss = instantiate(cfg.generator_loss) if "generator_loss" in cfg else None
+            generator_terms = (generator_loss(objective, fake_scored, real_scored) if generator_loss is not None
+                               else objective.generator_loss(fake_scored))
+            terms |= {f"train/generator/{k}" for k in generator_terms}
+            if "regularizer" in cfg:  # its terms join both players' (the probe critic stands in for the generator)
+                regularizer = instantiate(cfg.regularizer)
+                regularizer.bind(critic, critic)
+                terms |= {f"train/{player}/{k}" for player in ("critic", "generator")
+                          for k in regularizer.terms(player, critic)}
+            estimates = objective.estimates(real_scored, fake_scored)  # logged on train and held-out data
+            terms |= {f"{split}/{k}" for k in estimates for split in ("train", "val")}
     return terms
 
 
@@ -108,6 +125,11 @@ def logged_metrics(cfg: DictConfig) -> tuple[set[str], bool]:
     images = issubclass(get_class(cfg.data._target_), ImageDataModule)
     if images and "image_metrics" in callbacks:
         names |= image_metrics(cfg)
+        features = (cfg.get("metrics") or {}).get("features") or {}
+        if "_target_" in features and hasattr(get_class(features._target_), "fit_to_data"):  # metrics=classifier
+            names.add("val/classifier_accuracy")
+    if "stacked_modes" in callbacks and issubclass(get_class(cfg.data._target_), StackedDigits):
+        names |= set(STACKED)
     if not images and "toy_metrics" in callbacks and "distribution" in cfg.data:
         names |= toy_metrics(cfg)
     return names, exact

@@ -58,6 +58,9 @@ def one_of(*choices: Any) -> Check:
     return lambda value: value in choices
 
 
+FGAN_DIVERGENCES = ("kl", "reverse_kl", "pearson", "neyman", "squared_hellinger", "jensen_shannon", "gan",
+                    "total_variation")
+
 RULES: tuple[Rule, ...] = (
     Rule("seed", "int", ">= 0", non_negative),
     Rule("gen_iters", "int", ">= 1", at_least(1)),
@@ -92,12 +95,22 @@ RULES: tuple[Rule, ...] = (
     Rule("lipschitz.perturb_scale", "float", "> 0", positive),
     Rule("lipschitz.n_power_iterations", "int", ">= 1", at_least(1)),
     Rule("lipschitz.allow_batchnorm", "bool"),
+    Rule("lipschitz.allow_coupled_samples", "bool"),
     Rule("objective.margin", "float", ">= 0", non_negative),
     Rule("objective.pull_away_weight", "float", ">= 0", non_negative),
     Rule("objective.pretrain_steps", "int", ">= 0", non_negative),
     Rule("objective.lambda_", "float", ">= 0", non_negative),
     Rule("objective.delta_scale", "float", ">= 0", non_negative),
+    Rule("objective.real_label", "float", "in (0, 1]", lambda v: 0 < v <= 1,
+         hint="1 turns one-sided label smoothing off, 0.9 is Salimans et al. 2016"),
+    Rule("regularizer.lambda_", "float", ">= 0", non_negative),
+    Rule("regularizer.players", "choice", "one of both, generator, critic", one_of("both", "generator", "critic")),
+    # f-GAN's keys (objective=fgan only); the names are gan_zoo.objectives.fgan's, written out so no torch is needed
+    Rule("objective.divergence", "choice", "one of " + ", ".join(FGAN_DIVERGENCES), one_of(*FGAN_DIVERGENCES)),
+    Rule("objective.generator", "choice", "one of alternative, saturating", one_of("alternative", "saturating")),
     Rule("model.critic.dropout", "float", "in [0, 1)", lambda v: 0 <= v < 1),
+    Rule("model.critic.minibatch_kernels", "int", ">= 0", non_negative, hint="0 turns minibatch discrimination off"),
+    Rule("model.critic.minibatch_kernel_dim", "int", ">= 1", at_least(1)),
     Rule("trainer.log_every_n_steps", "int", ">= 1", at_least(1)),
     Rule("trainer.num_nodes", "int", ">= 1", at_least(1)),
     Rule("trainer.strategy.wrapping", "choice", "one of separate, whole", one_of("separate", "whole")),
@@ -105,6 +118,12 @@ RULES: tuple[Rule, ...] = (
          one_of("auto", "online", "offline", "disabled")),
     Rule("metrics.num_fake", "int", ">= 2", at_least(2)),
     Rule("metrics.num_real", "int", ">= 2", at_least(2)),
+    Rule("metrics.reference_cache", "str", optional=True),
+    Rule("metrics.classifier_cache", "str"),
+    Rule("metrics.features.max_train", "int", ">= 10", at_least(10)),
+    Rule("metrics.features.max_held_out", "int", ">= 10", at_least(10)),
+    Rule("metrics.features.epochs", "int", ">= 1", at_least(1)),
+    Rule("metrics.features.min_steps", "int", ">= 0", non_negative),
 )
 
 KIND_NAMES = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string"}

@@ -1,8 +1,9 @@
 """What a gan_zoo checkpoint holds beside Lightning's own entries, and reading one back.
 
 Keys: the progress counters (generator iteration, critic steps, n_critic phase), every global random state, the
-latest generator update's loss terms (logged again on every logging step until the next one), the run's resolved
-config and the data shape, so a checkpoint alone rebuilds its module (GANModule.load_from_checkpoint).
+latest generator update's loss terms (logged again on every logging step until the next one), the metrics logged
+so far (a run killed after its last checkpoint writes its metrics.json from them), the run's resolved config and
+the data shape, so a checkpoint alone rebuilds its module (GANModule.load_from_checkpoint).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ RNG_KEY = "gan_zoo_rng"
 CONFIG_KEY = "gan_zoo_config"
 DATA_SHAPE_KEY = "gan_zoo_data_shape"
 LATEST_GENERATOR_KEY = "gan_zoo_latest_generator"  # the latest generator update's loss terms, re-logged
+METRICS_KEY = "gan_zoo_metrics"  # the metrics logged up to this checkpoint (trainer.callback_metrics), as floats
 
 
 def read_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict[str, Any]:

@@ -15,8 +15,8 @@ from torch.optim.lr_scheduler import LRScheduler
 
 from gan_zoo import compat
 from gan_zoo.parallel import sharding
-from gan_zoo.training.checkpoint_state import (CONFIG_KEY, DATA_SHAPE_KEY, LATEST_GENERATOR_KEY, PROGRESS_KEY,
-                                              RNG_KEY, read_checkpoint, rng_states, set_rng_states)
+from gan_zoo.training.checkpoint_state import (CONFIG_KEY, DATA_SHAPE_KEY, LATEST_GENERATOR_KEY, METRICS_KEY,
+                                              PROGRESS_KEY, RNG_KEY, read_checkpoint, rng_states, set_rng_states)
 from gan_zoo.training.direct_steps import lightning_adds_nothing
 from gan_zoo.training.ema import GeneratorEMA
 from gan_zoo.errors import ConfigError, NonFiniteLossError
@@ -26,6 +26,8 @@ from gan_zoo.lipschitz.measurement import measured_gradient_norms, measurement_g
 from gan_zoo.training.nan_guard import NonFiniteGuard
 from gan_zoo.nets.base import Critic, Generator, Scored
 from gan_zoo.objectives.base import Objective
+from gan_zoo.objectives.feature_matching import GeneratorLoss, ObjectiveGeneratorLoss
+from gan_zoo.regularizers.base import NoRegularizer, Regularizer
 from gan_zoo.training.schedule import CriticSchedule
 
 NetFactory = Callable[..., nn.Module]
@@ -40,8 +42,10 @@ class GANModule(pl.LightningModule):
     """Adversarial training with manual optimization (WGAN Algorithm 1).
 
     Each training batch is one critic update on a fresh real batch and fresh noise; after the
-    schedule's number of critic updates, one generator update. The objective supplies both losses
-    and the Lipschitz strategy its hooks; the module treats every pair the same way.
+    schedule's number of critic updates, one generator update. The objective supplies both losses (the generator's
+    through `generator_loss`: the objective's own by default, or e.g. feature matching, which declares that it
+    needs the real batch's critic output), the Lipschitz strategy its hooks and the regulariser extra terms of
+    either player's cost (historical averaging); the module treats every combination the same way.
     Progress is counted in generator iterations (`gen_iter`), which is also the logging x-axis.
 
     A step never waits for the device (no `.item()`, no tensor in an `if`): metrics are logged only on logging
@@ -55,9 +59,11 @@ class GANModule(pl.LightningModule):
                  lipschitz: LipschitzStrategy, generator_optimizer: OptimizerFactory, critic_optimizer: OptimizerFactory,
                  schedule: CriticSchedule, data_shape: Sequence[int] | None = None, val_seed: int = 1234,
                  check_finite_every: int = 50, ema_decay: float = 0.0, lr_scheduler: SchedulerFactory | None = None,
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, generator_loss: GeneratorLoss | None = None,
+                 regularizer: Regularizer | None = None) -> None:
         """`generator` and `critic` are nets, or factories (the configs' `_partial_` nets) called with
-        `data_shape`; the optimizers and the scheduler are factories of parameters and of an optimizer."""
+        `data_shape`; the optimizers and the scheduler are factories of parameters and of an optimizer.
+        `generator_loss` None: the objective's own; `regularizer` None: no extra terms."""
         super().__init__()
         generator, critic = (net if isinstance(net, nn.Module) else net(data_shape=tuple(data_shape))
                              for net in (generator, critic))
@@ -72,7 +78,11 @@ class GANModule(pl.LightningModule):
         self.generator_ema = GeneratorEMA(generator, ema_decay) if ema_decay else None
         self.critic = lipschitz.prepare_critic(critic)
         self.objective = objective
+        self.generator_loss = generator_loss if generator_loss is not None else ObjectiveGeneratorLoss()
         self.lipschitz = lipschitz
+        # A submodule: its running state (e.g. historical averages) is in the state dict, hence in checkpoints.
+        self.regularizer = regularizer if regularizer is not None else NoRegularizer()
+        self.regularizer.bind(self.generator, self.critic)
         self.generator_optimizer = generator_optimizer
         self.critic_optimizer = critic_optimizer
         self.lr_scheduler = lr_scheduler  # stepped once per generator iteration, for both optimizers
@@ -134,6 +144,11 @@ class GANModule(pl.LightningModule):
         # must log them after resuming as it would have without stopping.
         checkpoint[LATEST_GENERATOR_KEY] = {name: value.cpu() for name, value in self._latest_generator.items()}
         checkpoint[RNG_KEY] = rng_states()
+        # What was logged up to here (the validation that triggered this checkpoint included): a run killed after its
+        # last checkpoint writes metrics.json from it (gan_zoo.runtime.fit.metrics_at_end). One read per checkpoint.
+        logged = self.trainer.callback_metrics
+        checkpoint[METRICS_KEY] = dict(zip(logged, torch.stack([v.detach().double().cpu().reshape(()) for v in
+                                                               logged.values()]).tolist())) if logged else {}
         checkpoint[CONFIG_KEY] = self.run_config
         checkpoint[DATA_SHAPE_KEY] = list(self.data_shape)
 
@@ -180,7 +195,7 @@ class GANModule(pl.LightningModule):
             self._critic_step(real, log_now)
             self.phase += 1
             if self.phase == self.schedule.critic_iters(self.gen_iter):
-                self._generator_step(real.shape[0])
+                self._generator_step(real)
                 self.phase = 0
                 self.gen_iter += 1
         if log_now:
@@ -198,17 +213,21 @@ class GANModule(pl.LightningModule):
             real_scored, fake_scored = Scored.of(critic, real), Scored.of(critic, fake)
             terms = self.objective.critic_loss(real_scored, fake_scored)
             penalty = self.lipschitz.penalty(critic, real_scored, fake_scored)
+            terms.update(self.regularizer.terms("critic", self.critic))
             loss = sum([*terms.values(), *penalty.terms.values()])
             self._guard("critic", {**terms, **penalty.terms})
             self._optimize(critic_opt, loss)
         self.lipschitz.after_critic_step(self.critic)
+        self.regularizer.after_step("critic", self.critic)  # θ[i]: the parameters after update i, clipping included
 
         if log_now:
             w_estimate = real_scored.score.detach().mean() - fake_scored.score.detach().mean()
             grad_norms = penalty.grad_norms
             if grad_norms is None:  # measured only on logging steps, never trained on
                 grad_norms = self._grad_norms_at_probe_points(real, fake)
+            estimates = self.objective.estimates(real_scored, fake_scored)  # e.g. f-GAN's variational bound
             metrics = {"train/critic_loss": loss.detach(), "train/w_estimate": w_estimate,
+                       **{f"train/{k}": v.detach() for k, v in estimates.items()},
                        **{f"train/critic/{k}": v.detach() for k, v in terms.items()},
                        **{f"train/penalty/{k}": v.detach() for k, v in penalty.terms.items()}}
             if grad_norms is not None:
@@ -218,17 +237,27 @@ class GANModule(pl.LightningModule):
             self._progress_tensors = {"w_est": w_estimate, "loss_d": loss.detach()}
         self.critic_steps += 1
 
-    def _generator_step(self, batch_size: int) -> None:
+    def _generator_step(self, real: Tensor) -> None:
+        """One generator update on fresh noise. `real` is the batch of the iteration's last critic step: a
+        generator loss that declares `needs_real` (feature matching) gets the updated critic's output on it,
+        without gradients; other losses never see it and cost no extra critic pass."""
         generator_opt, _ = self.optimizers()
         self.toggle_optimizer(generator_opt)  # no gradients for the critic's weights
-        fake = self.training_generator(self.generator.sample_noise(batch_size, self.device))
+        fake = self.training_generator(self.generator.sample_noise(real.shape[0], self.device))
         # The plain critic: its weights are frozen here, so its DDP wrapper (if any) has nothing to reduce.
         with self.lipschitz.forward_context(self.critic):
-            terms = self.objective.generator_loss(Scored.of(self.critic, fake))
+            fake_scored = Scored.of(self.critic, fake)  # first: a cached forward (spectral norm) keeps its graph
+            real_scored = None
+            if self.generator_loss.needs_real:  # a declared capability (a Python bool), not a tensor
+                with torch.no_grad():
+                    real_scored = Scored.of(self.critic, real)
+            terms = {**self.generator_loss(self.objective, fake_scored, real_scored),
+                     **self.regularizer.terms("generator", self.generator)}
             loss = sum(terms.values())
             self._guard("generator", terms)
             self._optimize(generator_opt, loss)
         self.untoggle_optimizer(generator_opt)
+        self.regularizer.after_step("generator", self.generator)
         for scheduler in self.lr_schedulers() or []:
             scheduler.step()
         if self.generator_ema is not None:
@@ -275,8 +304,11 @@ class GANModule(pl.LightningModule):
         """Ŵ = E[D(x)] − E[D(G(z))] on held-out real data with fixed noise (WGAN-GP Fig. 5b)."""
         # The live generator, the one this critic is trained against (not the EMA copy).
         fake = self.sample(real.shape[0], seed=self.val_seed + batch_idx, generator=self.generator)
-        w_estimate = self.critic(real).score.mean() - self.critic(fake).score.mean()
+        real_scored, fake_scored = Scored.of(self.critic, real), Scored.of(self.critic, fake)
+        w_estimate = real_scored.score.mean() - fake_scored.score.mean()
         self.log("val/w_estimate", w_estimate, batch_size=real.shape[0], prog_bar=True)
+        for name, value in self.objective.estimates(real_scored, fake_scored).items():
+            self.log(f"val/{name}", value, batch_size=real.shape[0])
 
     @property
     def eval_generator(self) -> nn.Module:
