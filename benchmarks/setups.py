@@ -14,7 +14,7 @@ IMAGES = 10_000
 RANDOM_IMAGES = {"_target_": "data_throughput.RandomImages", "count": IMAGES, "batch_size": 64, "val_size": 100,
                  "seed": 0}
 DCGAN32 = ["model=dcgan", "model.generator.norm=batch"]
-# The values these set-ups were measured with, not the default job's tuned ones (conf/tuned/8gaussians_wgan_gp.yaml,
+# The values these set-ups were measured with, not the default job's tuned ones (conf/tuned/,
 # which a composition on the default data picks up): Adam 1e-4, λ = 10, constant rates.
 UNTUNED_GP = ["optim.generator.lr=1e-4", "optim.critic.lr=1e-4", "lipschitz.lambda_=10", "lr_scheduler.end_factor=1.0"]
 SETUPS: dict[str, tuple[list[str], reference_loop.Method]] = {

@@ -155,6 +155,8 @@ def test_three_trials_run_record_their_values_and_a_rerun_resumes_only_what_is_m
     assert str(raised.value) == (f"{sweep} holds the trials of another search (space 'wide', seed 0, as recorded in "
                                  f"{sweep / 'search.yaml'}): re-run with the same search to resume it, or choose "
                                  f"another hydra.sweep.dir")
+    with pytest.raises(ConfigError, match="holds the trials of another search .*method gan_zoo.objectives.Wasserstein"):
+        check_jobs(["-m", *args, "objective=nsgan", f"hydra.sweep.dir={sweep}"])  # another method: refused too
 
 
 def test_the_local_launcher_runs_the_same_trials(tmp_path: Path) -> None:

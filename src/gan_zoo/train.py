@@ -6,6 +6,7 @@ training code (torch, Lightning) imported, so a typo costs a fraction of a secon
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
@@ -17,13 +18,20 @@ from gan_zoo.runtime import run_folder, run_log, schema, search
 from gan_zoo.runtime.command_line import check_jobs
 from gan_zoo.runtime.cli import check_group_overrides, check_output_folder, report, user_error
 
+log = logging.getLogger(__name__)
+
 
 def keep_asked_constant_rates(cfg: DictConfig) -> None:
     """A tuned default (conf/tuned/, e.g. the default job's) may turn the default constant rates into a linear decay
     through lr_scheduler.end_factor; `lr_scheduler=constant` on the command line keeps them constant."""
     from hydra.core.hydra_config import HydraConfig
 
-    if HydraConfig.initialized() and "lr_scheduler=constant" in HydraConfig.get().overrides.task:
+    if not HydraConfig.initialized():
+        return
+    tuned = HydraConfig.get().runtime.choices.get("tuned@_global_")
+    if tuned:
+        log.info("tuned defaults: conf/tuned/%s.yaml (the command line overrides them)", tuned)
+    if "lr_scheduler=constant" in HydraConfig.get().overrides.task:
         with open_dict(cfg):
             cfg.lr_scheduler.end_factor = cfg.lr_scheduler.start_factor
 

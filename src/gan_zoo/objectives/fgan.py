@@ -30,8 +30,10 @@ class FDivergence(NamedTuple):
     conjugate_of_activation: Callable[[Tensor], Tensor]
 
 
-# Table 6 as printed has 1 − exp(v) (Neyman, squared Hellinger) and −exp(v) (reverse KL): those leave dom f* for
-# v > 0, so the rows use 1 − exp(−v) and −exp(−v), which map ℝ onto dom f*. Each comment is the hand derivation.
+# One transcription of Table 6 prints 1 − exp(v) (Neyman, squared Hellinger) and −exp(v) (reverse KL). Those also map
+# into dom f*, but they decrease in v, so a higher score would mean "less real"; the rows use 1 − exp(−v) and
+# −exp(−v), which increase in v, so that every critic's score means "more real" when higher (nets/base.py).
+# Each comment is the hand derivation.
 DIVERGENCES: dict[str, FDivergence] = {
     # g = v, f*(t) = exp(t − 1)
     "kl": FDivergence(lambda v: v, lambda v: torch.exp(v - 1)),

@@ -79,8 +79,9 @@ def check_progress(cfg: DictConfig, path: str, progress: dict[str, Any]) -> None
     done, wanted = int(progress.get("gen_iter", 0)), int(cfg.gen_iters)
     if done >= wanted:
         raise ConfigError(f"ckpt_path {path} is at generator iteration {done} and this run's gen_iters is {wanted}: "
-                          f"nothing is left to train; set gen_iters above {done} to train it further (with "
-                          f"lr_scheduler=linear the rate stays at the checkpoint's schedule, which ended at 0)")
+                          f"nothing is left to train; set gen_iters above {done} to train it further (with a "
+                          f"decaying schedule, lr_scheduler=linear or the default job's tuned one, the rate stays at "
+                          f"the checkpoint's schedule, which ended at 0)")
 
 
 def same_nets(cfg: DictConfig, trained: dict[str, Any]) -> bool:

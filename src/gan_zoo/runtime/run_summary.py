@@ -23,8 +23,9 @@ def metric_lines(metrics: Mapping[str, Any], modes_total: int | None) -> list[st
     lines = []
     w1, floor = metrics.get("val/w1_exact"), metrics.get("val/w1_noise_floor")
     if w1 is not None:
-        ratio = f", {w1 / floor:.1f}× the floor" if floor else ""
-        lines.append(f"exact W1 {w1:.3g} (noise floor {floor:.3g}: two real samples of the same size{ratio})")
+        reference = (f" (noise floor {floor:.3g}: two real samples of the same size, {w1 / floor:.1f}× the floor)"
+                     if floor else "")
+        lines.append(f"exact W1 {w1:.3g}{reference}")
     if metrics.get("val/modes") is not None:
         total = f" of {modes_total}" if modes_total else ""
         quality = metrics.get("val/high_quality")

@@ -268,9 +268,13 @@ def check_trials(overrides: Sequence[str], cfg: DictConfig) -> None:
 
 
 def record(cfg: DictConfig) -> dict[str, Any]:
-    """What a sweep folder's trials depend on: the space's name, seed and parameters."""
+    """What a sweep folder's trials depend on: the space's name, seed and parameters, and the method searched (the
+    classes of its parts), so that another method's finished trials are never taken for this one's."""
+    method = {key: OmegaConf.select(cfg, f"{key}._target_", default=None)
+              for key in ("data", "objective", "lipschitz", "generator_loss", "regularizer", "optim.critic",
+                          "model.critic")}
     return {"space": str(cfg.search.space), "seed": int(cfg.search.seed),
-            "params": OmegaConf.to_container(cfg.search.get("params") or {}, resolve=True)}
+            "params": OmegaConf.to_container(cfg.search.get("params") or {}, resolve=True), "method": method}
 
 
 def check_record(sweep_dir: str | Path, cfg: DictConfig) -> None:
@@ -285,6 +289,9 @@ def check_record(sweep_dir: str | Path, cfg: DictConfig) -> None:
         raise ConfigError(f"cannot read {path}: {str(error).splitlines()[0]}") from error
     if earlier != record(cfg):
         what = ", ".join(f"{k} {earlier.get(k)!r}" for k in ("space", "seed")) if isinstance(earlier, dict) else "?"
+        if isinstance(earlier, dict) and earlier.get("method") != record(cfg)["method"]:
+            parts = earlier.get("method") or {}
+            what += f", method {parts.get('objective')} + {parts.get('lipschitz')} on {parts.get('data')}"
         raise ConfigError(f"{sweep_dir} holds the trials of another search ({what}, as recorded in {path}): "
                           f"re-run with the same search to resume it, or choose another hydra.sweep.dir")
 

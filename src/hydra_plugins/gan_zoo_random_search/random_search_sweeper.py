@@ -15,8 +15,6 @@ from typing import Any
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from omegaconf import OmegaConf
 
-from gan_zoo.runtime import search
-
 
 class RandomSearchSweeper(BasicSweeper):
     """Hydra's BasicSweeper, or the trials of the config's search (Lucic et al. 2018: random search over a
@@ -24,6 +22,9 @@ class RandomSearchSweeper(BasicSweeper):
 
     def sweep(self, arguments: list[str]) -> Any:
         assert self.config is not None and self.launcher is not None
+        # Imported here, not at the top: Hydra imports every hydra_plugins module when any Hydra app starts, and
+        # importing gan_zoo registers its config resolvers.
+        from gan_zoo.runtime import search
         if not search.is_search(self.config):
             return super().sweep(arguments)
         trials = search.expand(arguments, self.config)
