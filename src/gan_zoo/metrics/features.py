@@ -158,6 +158,16 @@ def _digit_net() -> nn.Sequential:
         nn.Linear(128, 10))
 
 
+DIGIT_TRAIN = 1500  # scikit-learn digits the DigitClassifier trains on; the other 297 are its test digits
+
+
+def digit_split(total: int = 1797, rng: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+    """(train, test) indices into scikit-learn's digits as DigitClassifier trains on them: the first permutation
+    of `rng` (a generator seeded 0 when None), the first 1,500 for training."""
+    order = torch.randperm(total, generator=rng if rng is not None else torch.Generator().manual_seed(0))
+    return order[:DIGIT_TRAIN], order[DIGIT_TRAIN:]
+
+
 class DigitClassifier(nn.Module):
     """A small CNN trained on scikit-learn's bundled digits (upsampled to 28 px): a domain-specific feature
     network for digit data, available with no download.
@@ -229,8 +239,7 @@ class DigitClassifier(nn.Module):
         images = torch.from_numpy(digits.images * (255.0 / 16.0)).round().to(torch.uint8).unsqueeze(1)
         x, y = self.prepare(images), torch.from_numpy(digits.target)
         rng = torch.Generator().manual_seed(0)
-        order = torch.randperm(len(x), generator=rng)
-        train, test = order[:1500], order[1500:]
+        train, test = digit_split(len(x), rng)
         with torch.random.fork_rng():
             torch.manual_seed(0)
             self.net = _digit_net()

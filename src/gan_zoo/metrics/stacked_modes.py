@@ -24,15 +24,12 @@ if TYPE_CHECKING:
     from gan_zoo.metrics.features import DigitClassifier
 
 CLASSES = 10  # digits per channel
-CLASSIFIER_TRAIN = 1500  # scikit-learn digits the DigitClassifier trains on; the other 297 are its test digits
-
-
 def classifier_split(total: int = 1797) -> tuple[Tensor, Tensor]:
-    """(train, test) indices into scikit-learn's digits as DigitClassifier._train splits them
-    (gan_zoo/metrics/features.py: the first permutation of a generator seeded 0, the first 1,500 for training), so
-    accuracy measured on the test digits is held out from the classifier."""
-    order = torch.randperm(total, generator=torch.Generator().manual_seed(0))
-    return order[:CLASSIFIER_TRAIN], order[CLASSIFIER_TRAIN:]
+    """(train, test) indices into scikit-learn's digits as the DigitClassifier splits them
+    (gan_zoo.metrics.features.digit_split), so that accuracy measured on the test digits is held out from it."""
+    from gan_zoo.metrics.features import digit_split  # noqa: PLC0415 - the feature networks' imports, when needed
+
+    return digit_split(total)
 
 
 @dataclass(frozen=True)
