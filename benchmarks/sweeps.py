@@ -30,10 +30,12 @@ def run_multirun(name: str, overrides: list[str], sweep_dir: Path) -> float:
     return elapsed
 
 
-def collect_jobs(sweep_dir: Path) -> list[tuple[dict[str, str], dict[str, float]]]:
-    """(overrides, metrics) of every finished job of one multirun, read by gan_zoo.reporting (none if no folder)."""
-    jobs = (read_job(folder) for folder in job_folders(sweep_dir))
-    return [(job.overrides, job.metrics) for job in jobs if job.metrics is not None]
+def collect_jobs(sweep_dir: Path, diverged: bool = False) -> list[tuple[dict[str, str], dict[str, float]]]:
+    """(overrides, metrics) of every finished job of one multirun, read by gan_zoo.reporting (none if no folder);
+    with `diverged`, a job that diverged too, as {"diverged": 1.0} (no metrics: counted, never averaged)."""
+    jobs = [read_job(folder) for folder in job_folders(sweep_dir)]
+    return [(job.overrides, job.metrics if job.metrics is not None else {"diverged": 1.0}) for job in jobs
+            if job.metrics is not None or (diverged and job.divergence is not None)]
 
 
 def mean_se(values: list[float], digits: int, scale: float = 1.0, kind: str = "f") -> str:

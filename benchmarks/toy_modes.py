@@ -67,7 +67,7 @@ def collect(root: Path) -> dict[tuple[str, str], list[dict]]:
     """metrics.json of every job, keyed by (pair name, data)."""
     runs: dict[tuple[str, str], list[dict]] = {}
     for name in PAIRS:
-        for overrides, metrics in collect_jobs(root / slug(name)):
+        for overrides, metrics in collect_jobs(root / slug(name), diverged=True):
             runs.setdefault((name, overrides["data"]), []).append(metrics)
     return runs
 
@@ -77,12 +77,15 @@ def table(runs: dict[tuple[str, str], list[dict]]) -> str:
              "wall time / run (s) |", "|---|---|---|---|---|---|---|---|---|"]
     for (name, data), metrics in runs.items():
         get = lambda key: [m.get(key, math.nan) for m in metrics]  # noqa: E731
-        floor = statistics.fmean(get("val/w1_noise_floor"))
+        finite = lambda key: [v for v in get(key) if math.isfinite(v)] or [math.nan]  # noqa: E731
+        diverged = sum(bool(m.get("diverged")) for m in metrics)  # counted, never averaged (no metrics)
+        runs = f"{len(metrics)} ({diverged} diverged)" if diverged else str(len(metrics))
+        floor = statistics.fmean(finite("val/w1_noise_floor"))
         lines.append(
-            f"| {NAMES.get(name, name)} | {data} | {len(metrics)} | {mean_se(get('val/modes'), 1)} | "
+            f"| {NAMES.get(name, name)} | {data} | {runs} | {mean_se(get('val/modes'), 1)} | "
             f"{mean_se(get('val/high_quality'), 1, 100)} | {mean_se(get('val/reverse_kl'), 2)} | "
             f"{mean_se(get('val/w1_exact'), 3)} ({floor:.3f}) | {mean_se(get('val/w_estimate_exact'), 3, kind='g')} | "
-            f"{statistics.fmean(get('wall_time_s')):.0f} |")
+            f"{statistics.fmean(finite('wall_time_s')):.0f} |")
     lines += ["", "PacGAN Table 1 (Lin et al. 2018; 10 trials, mean ± standard error), for comparison:", "",
               "| method | ring modes (/8) | ring HQ % | ring rev-KL | grid modes (/25) | grid HQ % | grid rev-KL |",
               "|---|---|---|---|---|---|---|"]
@@ -100,7 +103,8 @@ def main() -> None:
     root = args.collect or args.root
     if args.collect is None:
         for name in args.pairs:
-            run_multirun(name, [*PAIRS[name], f"data={','.join(args.data)}", *run_overrides(args)], root / slug(name))
+            # the pair's own overrides last, so that they win over the shared extra ones (TTUR's two rates)
+            run_multirun(name, [f"data={','.join(args.data)}", *run_overrides(args), *PAIRS[name]], root / slug(name))
     publish(args, table(collect(root)))
 
 

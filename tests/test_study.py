@@ -19,8 +19,8 @@ from scipy.stats import spearmanr
 
 from conftest import run_train
 from gan_zoo import study
-from gan_zoo.reporting.study_runs import read_run, values_at
-from gan_zoo.reporting.study_stats import best_of_k, expected_best_of_k, spearman, summarise_rhos
+from gan_zoo.reporting.study_runs import available_metrics, default_metric, read_run, values_at
+from gan_zoo.reporting.study_stats import best_of_k, expected_best_of_k, run_rho, spearman, summarise_rhos, target_of
 
 TINY = ["gen_iters=15", "eval_every=5", "n_critic=1", "data=8gaussians", "data.batch_size=32", "data.val_size=200",
         "model.generator.width=16", "model.critic.width=16", "logger=csv", "callbacks.toy_metrics.num_samples=200",
@@ -107,6 +107,19 @@ def test_evaluation_json_takes_precedence_over_the_logged_validations(tmp_path: 
     run = read_run(write_run(tmp_path / "0", CONFIG, ROWS, evaluation), position=0)
     values = values_at(run, "val/fid")
     assert (values["val/fid"], values["val/precision"], values["gen_iter"]) == (9.5, 0.4, 15.0)
+
+
+def test_stacked_digits_runs_compare_the_mode_kl_and_rank_the_estimate_against_it(tmp_path: Path) -> None:
+    """Stacked digits trained with metrics=none log no FID: the default metric is the mode histogram's KL to
+    uniform (lower is better), stacked modes are higher-is-better, and ρ ranks the estimate against the KL."""
+    rows = [{"gen_iter": 10 * (i + 1), "val/stacked_kl": kl, "val/stacked_modes": modes, "val/w_estimate": kl / 2}
+            for i, (kl, modes) in enumerate([(3.0, 40.0), (1.5, 300.0), (2.0, 250.0)])]
+    run = read_run(write_run(tmp_path / "0", CONFIG, rows), position=0)
+    assert default_metric(available_metrics([run])) == "val/stacked_kl"
+    assert values_at(run, "val/stacked_kl")["gen_iter"] == 20.0
+    assert values_at(run, "val/stacked_modes")["val/stacked_modes"] == 300.0
+    assert target_of(run) == "val/stacked_kl"
+    assert run_rho(run) == (pytest.approx(1.0), 3)
 
 
 def fid_rows(*fids: float) -> list[dict]:

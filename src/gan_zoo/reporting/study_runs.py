@@ -44,9 +44,12 @@ TRICKS = {"generator_loss": "objective", "regularizer": "none"}
 ESTIMATE = "val/w_estimate"  # the critic's estimate E[D(x)] - E[D(G(z))] on the held-out real set
 
 # Lucic et al. 2018 report FID (lower is better); the toy metrics of gan_zoo.callbacks.toy_metrics.
-LOWER_IS_BETTER = ("val/fid", "val/w1_exact", "val/kid_mean", "val/reverse_kl")
+LOWER_IS_BETTER = ("val/fid", "val/w1_exact", "val/kid_mean", "val/reverse_kl", "val/stacked_kl")
 HIGHER_IS_BETTER = ("val/modes", "val/high_quality", "val/precision", "val/recall", "val/density", "val/coverage",
-                    "val/is_mean")
+                    "val/is_mean", "val/stacked_modes")
+# What a run's value is by default, and what the critic's estimate is ranked against: FID on images (Lucic et al.
+# 2018), exact W1 on toy data, the mode histogram's KL to uniform on stacked digits without a feature network.
+PRIMARY = ("val/fid", "val/w1_exact", "val/stacked_kl")
 QUALITY_METRICS = LOWER_IS_BETTER + HIGHER_IS_BETTER
 
 
@@ -247,8 +250,9 @@ def available_metrics(runs: Iterable[Run]) -> list[str]:
 
 
 def default_metric(available: Sequence[str]) -> str:
-    """FID on images (Lucic et al. 2018), exact W1 on toy data, else the first quality metric there is."""
-    for metric in ("val/fid", "val/w1_exact"):
+    """FID on images (Lucic et al. 2018), exact W1 on toy data, the stacked-digits mode KL, else the first quality
+    metric there is."""
+    for metric in PRIMARY:
         if metric in available:
             return metric
     if not available:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gan_zoo.reporting.study_runs import ESTIMATE, Run, finite
+from gan_zoo.reporting.study_runs import ESTIMATE, PRIMARY, Run, finite
 
 RESAMPLES = 1000
 MIN_VALIDATIONS = 3  # fewer points give no meaningful rank correlation
@@ -78,9 +78,10 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
 
 
 def target_of(run: Run) -> str | None:
-    """What the critic's estimate is compared with: FID on images, exact W1 on toy data."""
+    """What the critic's estimate is compared with: FID on images, exact W1 on toy data, the mode KL on stacked
+    digits without FID (the first of PRIMARY the run logs)."""
     keys = {key for row in run.validations for key in row}
-    return "val/fid" if "val/fid" in keys else "val/w1_exact" if "val/w1_exact" in keys else None
+    return next((metric for metric in PRIMARY if metric in keys), None)
 
 
 def estimate_series(run: Run) -> tuple[str | None, list[float], list[float], list[float]]:
