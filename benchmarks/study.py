@@ -7,7 +7,8 @@ each method's best trial re-run over seeds 1..S, then the report (`python -m gan
 
 Each step is the real entry point (`python -m gan_zoo.train -m`, basic launcher) and resumable: the same command
 into the same --root skips the finished trials and reseeds and resumes killed ones, so the study can be run in
-several sittings. Every finished multirun's wall time is added to <root>/<data>/times.json (trials per hour; a
+several sittings. Extra Hydra overrides for every trial go before `--data` and `--methods` (which take several
+values). Every finished multirun's wall time is added to <root>/<data>/times.json (trials per hour; a
 killed sitting's time is not counted). `--report-only` rebuilds the reports; `--out` also writes them (table,
 CSVs, PNGs) to <out>/<data>/. One process per data set with one torch thread each keeps both cores busy:
 
@@ -58,10 +59,11 @@ def add_time(folder: Path, step: str, seconds: float) -> None:
 
 def search(args: argparse.Namespace, data: str, name: str) -> None:
     folder = args.root / data / slug(name)
-    overrides = ["optim=adam", f"data={data}", *DATA[data], *METHODS[name], f"search={args.space}",
-                 f"search.trials={args.trials}", f"search.seed={args.search_seed}", f"gen_iters={args.gen_iters}",
+    # the method and the search last, so that a shared extra override cannot replace them
+    overrides = ["optim=adam", f"data={data}", *DATA[data], f"gen_iters={args.gen_iters}",
                  f"eval_every={max(1, args.gen_iters // args.validations)}", "keep_checkpoints=last", *QUIET,
-                 *args.override]
+                 *args.override, *METHODS[name], f"search={args.space}", f"search.trials={args.trials}",
+                 f"search.seed={args.search_seed}"]
     add_time(args.root / data, f"search {name}", run_multirun(f"{data}: {name}", overrides, folder))
 
 

@@ -43,6 +43,8 @@ def mean_se(values: list[float], digits: int, scale: float = 1.0, kind: str = "f
     summary = summarise([v * scale for v in values])
     if not summary.count:
         return "–"
+    if summary.count == 1:  # one value: no spread to show
+        return f"{summary.mean:.{digits}{kind}}"
     se = summary.sd / math.sqrt(summary.count) if summary.sd is not None else 0.0
     return f"{summary.mean:.{digits}{kind}}±{se:.{digits}{kind}}"
 

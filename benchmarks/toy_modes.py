@@ -77,15 +77,16 @@ def table(runs: dict[tuple[str, str], list[dict]]) -> str:
              "wall time / run (s) |", "|---|---|---|---|---|---|---|---|---|"]
     for (name, data), metrics in runs.items():
         get = lambda key: [m.get(key, math.nan) for m in metrics]  # noqa: E731
-        finite = lambda key: [v for v in get(key) if math.isfinite(v)] or [math.nan]  # noqa: E731
+        finite = lambda key: [v for v in get(key) if math.isfinite(v)]  # noqa: E731
         diverged = sum(bool(m.get("diverged")) for m in metrics)  # counted, never averaged (no metrics)
-        runs = f"{len(metrics)} ({diverged} diverged)" if diverged else str(len(metrics))
-        floor = statistics.fmean(finite("val/w1_noise_floor"))
+        count = f"{len(metrics)} ({diverged} diverged)" if diverged else str(len(metrics))
+        floor = f"{statistics.fmean(finite('val/w1_noise_floor')):.3f}" if finite("val/w1_noise_floor") else "–"
+        wall = f"{statistics.fmean(finite('wall_time_s')):.0f}" if finite("wall_time_s") else "–"
         lines.append(
-            f"| {NAMES.get(name, name)} | {data} | {runs} | {mean_se(get('val/modes'), 1)} | "
+            f"| {NAMES.get(name, name)} | {data} | {count} | {mean_se(get('val/modes'), 1)} | "
             f"{mean_se(get('val/high_quality'), 1, 100)} | {mean_se(get('val/reverse_kl'), 2)} | "
-            f"{mean_se(get('val/w1_exact'), 3)} ({floor:.3f}) | {mean_se(get('val/w_estimate_exact'), 3, kind='g')} | "
-            f"{statistics.fmean(finite('wall_time_s')):.0f} |")
+            f"{mean_se(get('val/w1_exact'), 3)} ({floor}) | {mean_se(get('val/w_estimate_exact'), 3, kind='g')} | "
+            f"{wall} |")
     lines += ["", "PacGAN Table 1 (Lin et al. 2018; 10 trials, mean ± standard error), for comparison:", "",
               "| method | ring modes (/8) | ring HQ % | ring rev-KL | grid modes (/25) | grid HQ % | grid rev-KL |",
               "|---|---|---|---|---|---|---|"]

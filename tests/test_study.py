@@ -19,6 +19,7 @@ from scipy.stats import spearmanr
 
 from conftest import run_train
 from gan_zoo import study
+from gan_zoo.reporting.study_report import build_study, header
 from gan_zoo.reporting.study_runs import available_metrics, default_metric, read_run, values_at
 from gan_zoo.reporting.study_stats import best_of_k, expected_best_of_k, run_rho, spearman, summarise_rhos, target_of
 
@@ -120,6 +121,8 @@ def test_stacked_digits_runs_compare_the_mode_kl_and_rank_the_estimate_against_i
     assert values_at(run, "val/stacked_modes")["val/stacked_modes"] == 300.0
     assert target_of(run) == "val/stacked_kl"
     assert run_rho(run) == (pytest.approx(1.0), 3)
+    report = build_study([run], "val/stacked_kl", available_metrics([run]), "best", 100, 0)
+    assert "ρ(val/w_estimate, stacked-modes KL): median" in header(report)
 
 
 def fid_rows(*fids: float) -> list[dict]:

@@ -28,8 +28,8 @@ its config (a random search records it; trial 0 holds the method's defaults), el
   overrides with seed=1..S and `+study.reseed_of=<method>`, into <out>/reseed/<method>/ (`--launch` runs them);
   given to a later study, those runs are that method's seeds, shown as mean ± sd, not as trials;
 - ρ: Spearman's rank correlation between the critic's held-out estimate (val/w_estimate) and exact W1 (toy), FID
-  (images) or, without FID, the stacked-digits mode KL over each trial's validations (csv/metrics.csv: train with logger=csv); the median over trials and
-  how many exceed 0.8. Trials with fewer than 3 validations, or a constant series, have no ρ and are left out
+  (images) or, without FID, the stacked-digits mode KL over each trial's validations (csv/metrics.csv: train with
+  logger=csv); the median over trials and how many exceed 0.8. Trials with fewer than 3 validations, or a constant series, have no ρ and are left out
   (counted in the cell); study_estimate_curves.png draws both curves for one run per method.
 
 Writes study.md (the table), study.csv (one row per method), study_trials.csv (one row per run) and the PNGs into
@@ -67,8 +67,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m gan_zoo.study", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folders", type=Path, nargs="+", help="sweep, search or reseed folders")
-    parser.add_argument("--metric", help="the metric to compare (default: val/fid on images, val/w1_exact on toy data, "
-                        "val/stacked_kl on stacked digits without FID)")
+    parser.add_argument("--metric", help="the metric to compare (default: val/fid on images, val/w1_exact on toy "
+                        "data, val/stacked_kl on stacked digits without FID)")
     parser.add_argument("--at", choices=("best", "last"), default="best",
                         help="each run's value at its best checkpoint (default) or its last")
     parser.add_argument("--by", type=lambda text: [k.strip() for k in text.split(",") if k.strip()], default=[],

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gan_zoo.reporting.plots import slug
-from gan_zoo.reporting.study_runs import ESTIMATE, Run, finite, lower_is_better, reseed_overrides, values_at
+from gan_zoo.reporting.study_runs import (ESTIMATE, PRIMARY_NAMES, Run, finite, lower_is_better, reseed_overrides,
+                                         values_at)
 from gan_zoo.reporting.study_stats import (RHO_THRESHOLD, BudgetCurve, RhoSummary, best_of_k, run_rho, summarise_rhos,
                                             target_of)
 from gan_zoo.reporting.summary import summarise
@@ -22,7 +23,6 @@ from gan_zoo.reporting.table import format_mean_sd
 DEFAULT_TRIAL = 0  # a random search's trial 0 is the method's default settings (Lucic et al. 2018, §5)
 SECONDARY = ("val/w1_exact", "val/fid", "val/modes", "val/high_quality", "val/precision", "val/recall",
              "val/stacked_modes", "val/stacked_kl")
-TARGET_NAMES = {"val/fid": "FID", "val/w1_exact": "W1", "val/stacked_kl": "stacked-modes KL"}
 TABLE_FILE, CSV_FILE, TRIALS_FILE = "study.md", "study.csv", "study_trials.csv"
 
 
@@ -135,7 +135,7 @@ def rho_cells(rhos: RhoSummary) -> list[str]:
 def target_name(study: Study) -> str:
     """The name of what ρ ranks the estimate against: FID if any trial logs it, else W1, else the stacked KL."""
     targets = {target_of(t.run) for m in study.methods for t in m.trials}
-    return next((TARGET_NAMES[metric] for metric in TARGET_NAMES if metric in targets), "W1")
+    return next((name for metric, name in PRIMARY_NAMES.items() if metric in targets), "W1")
 
 
 def header(study: Study) -> list[str]:

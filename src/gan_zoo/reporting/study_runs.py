@@ -49,7 +49,8 @@ HIGHER_IS_BETTER = ("val/modes", "val/high_quality", "val/precision", "val/recal
                     "val/is_mean", "val/stacked_modes")
 # What a run's value is by default, and what the critic's estimate is ranked against: FID on images (Lucic et al.
 # 2018), exact W1 on toy data, the mode histogram's KL to uniform on stacked digits without a feature network.
-PRIMARY = ("val/fid", "val/w1_exact", "val/stacked_kl")
+PRIMARY_NAMES = {"val/fid": "FID", "val/w1_exact": "W1", "val/stacked_kl": "stacked-modes KL"}
+PRIMARY = tuple(PRIMARY_NAMES)
 QUALITY_METRICS = LOWER_IS_BETTER + HIGHER_IS_BETTER
 
 
