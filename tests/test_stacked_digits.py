@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -129,7 +132,7 @@ def test_the_classifier_split_is_the_one_it_trained_on(counter: StackedModeCount
     assert train_accuracy - test_accuracy > 0.01, (train_accuracy, test_accuracy)
 
 
-def test_training_logs_stacked_modes_to_metrics_json(tmp_path: Path) -> None:
+def test_training_logs_stacked_modes_and_evaluate_repeats_them(tmp_path: Path) -> None:
     run = tmp_path / "run"
     result = run_train(["data=stacked_digits", "model=dcgan", "gen_iters=2", "eval_every=2", "metrics=none",
                         "n_critic=1", "data.batch_size=16", "data.num_train=200", "data.val_size=32",
@@ -144,3 +147,16 @@ def test_training_logs_stacked_modes_to_metrics_json(tmp_path: Path) -> None:
     for channel in range(3):
         assert 0.9 < metrics[f"val/stacked_channel_accuracy_{channel}"] <= 1.0
     assert 0.7 < metrics["val/stacked_mode_accuracy"] <= 1.0
+    # `python -m gan_zoo.evaluate run=` measures every checkpoint as the callback did: the last one repeats the run's
+    # last validation (same noise, real stacks and classifier), and the KL names the best checkpoint
+    evaluated = subprocess.run([sys.executable, "-m", "gan_zoo.evaluate", f"run={run}"], capture_output=True,
+                               text=True, timeout=600, cwd=tmp_path)
+    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+    evaluation = json.loads((run / "evaluation" / "evaluation.json").read_text())
+    assert evaluation["best_by"] == "stacked_kl" and "best checkpoint by stacked_kl" in evaluated.stdout
+    last = evaluation["checkpoints"][-1]
+    assert last["gen_iter"] == 2 and "fid" not in last
+    for key in ("stacked_modes", "stacked_kl", "stacked_modes_real", "stacked_kl_real", "stacked_mode_accuracy",
+                "stacked_num_samples"):
+        assert last[key] == pytest.approx(metrics[f"val/{key}"], rel=1e-6), key
+    assert last["seed"] == last["stacked_seed"] == 8642  # the callback's noise seed, not the image metrics' one

@@ -3,7 +3,8 @@
 (conf/evaluate.yaml lists every setting).
 
 ckpt_path=: one JSON with every metric that fits the run's data (toy: exact W1 and its noise floor, modes,
-high-quality samples, precision/recall/density/coverage on coordinates; images: the run's FID/KID/IS/PRDC), the
+high-quality samples, precision/recall/density/coverage on coordinates; images: the run's FID/KID/IS/PRDC, and on
+stacked digits the modes covered and their KL to uniform), the
 sample counts, where the real images came from and the feature network. run=: every `checkpoints/gen_iter_<k>.ckpt`
 of the run, `evaluation.json` (all of them and the best by `best_by`) and `curve.png` in <run>/evaluation/ (or `out`).
 With real=<folder> (images only) the real images are that folder's, read at the run's image size and channels as its
@@ -43,7 +44,7 @@ RULES = (
     Rule("out", "str", optional=True),
     Rule("overwrite", "bool"),
 )
-LOWER_IS_BETTER = {"fid", "kid_mean", "w1_exact", "reverse_kl"}
+LOWER_IS_BETTER = {"fid", "kid_mean", "w1_exact", "reverse_kl", "stacked_kl"}
 CHECKPOINT = re.compile(r"gen_iter_(\d+)\.ckpt$")
 
 
@@ -73,7 +74,10 @@ def best_metric(evaluation: dict[str, Any], best_by: str) -> str:
             metrics = sorted(k for k, v in evaluation.items() if isinstance(v, float))
             raise ConfigError(f"best_by={best_by} is not measured here; choose one of: {', '.join(metrics)}")
         return best_by
-    return "fid" if "fid" in evaluation else "w1_exact" if "w1_exact" in evaluation else "precision"
+    for metric in ("fid", "w1_exact", "stacked_kl"):
+        if metric in evaluation:
+            return metric
+    return "precision"
 
 
 def plot_curve(evaluations: list[dict[str, Any]], metric: str, path: Path) -> Path:

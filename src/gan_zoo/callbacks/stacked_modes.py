@@ -10,7 +10,7 @@ from gan_zoo.callbacks.cadence import EveryNthValidation
 from gan_zoo.contracts import StackedDigitSource, evaluated_module
 from gan_zoo.errors import require
 from gan_zoo.metrics.features import DigitClassifier
-from gan_zoo.metrics.stacked_modes import StackedModeCounter, expected_uniform_kl, modes_of_labels
+from gan_zoo.metrics.stacked_modes import StackedModeCounter, generated_modes, real_reference
 
 
 class StackedModeCoverage(EveryNthValidation):
@@ -49,21 +49,12 @@ class StackedModeCoverage(EveryNthValidation):
         with torch.random.fork_rng(devices=[]):  # a first run trains the classifier: not from training's stream
             classifier = DigitClassifier(output="logits", weights_path=self.weights_path)
         self.counter = StackedModeCounter(classifier, self.batch_size)
-        images, truth = datamodule.held_out_stacks(self.num_samples, self.real_seed)
-        predicted = self.counter.labels(images.to(pl_module.device))
-        right = predicted == truth
-        real = modes_of_labels(predicted)
-        self.reference = {"val/stacked_modes_real": float(real.modes), "val/stacked_kl_real": real.kl,
-                          "val/stacked_kl_uniform": expected_uniform_kl(self.num_samples, 10 ** truth.shape[1]),
-                          "val/stacked_mode_accuracy": float(right.all(dim=1).double().mean()),
-                          "val/stacked_num_samples": float(self.num_samples)}
-        for channel, accuracy in enumerate(right.double().mean(dim=0).tolist()):
-            self.reference[f"val/stacked_channel_accuracy_{channel}"] = accuracy
+        reference = real_reference(self.counter, datamodule, self.num_samples, self.real_seed, pl_module.device)
+        self.reference = {f"val/{name}": value for name, value in reference.items()}
 
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not self._due(trainer):
             return
         noise = pl_module.fixed_noise(self.num_samples, self.seed)
-        labels = torch.cat([self.counter.labels(pl_module.generate(z)) for z in noise.split(self.batch_size)])
-        fake = modes_of_labels(labels)
-        pl_module.log_dict({"val/stacked_modes": float(fake.modes), "val/stacked_kl": fake.kl, **self.reference})
+        fake = generated_modes(self.counter, pl_module.generate, noise, self.batch_size)
+        pl_module.log_dict({**{f"val/{name}": value for name, value in fake.items()}, **self.reference})

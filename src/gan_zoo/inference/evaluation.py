@@ -23,7 +23,7 @@ from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 from torch import Tensor
 
-from gan_zoo.contracts import HeldOutData, KnownDistribution, ModeMixture
+from gan_zoo.contracts import HeldOutData, KnownDistribution, ModeMixture, StackedDigitSource
 from gan_zoo.errors import ConfigError
 from gan_zoo.inference.image_folders import FolderBatches, choose, first_image_size, folder_images
 from gan_zoo.inference.trained import TrainedGAN, pick_device
@@ -76,6 +76,35 @@ def evaluate_toy(trained: TrainedGAN, datamodule: Any, num_samples: int | None, 
                        high_quality=coverage.high_quality, reverse_kl=coverage.reverse_kl)
     results.update(num_fake=len(fake), num_real=len(real), features="coordinates")
     return results
+
+
+def evaluate_stacked(trained: TrainedGAN, datamodule: StackedDigitSource, num_fake: int | None, seed: int | None,
+                     batch_size: int) -> dict[str, Any]:
+    """Stacked-digit mode coverage (Metz et al. 2017; VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al. 2018) as
+    the run's StackedModeCoverage callback measures it (gan_zoo.metrics.stacked_modes): modes covered (of 1,000)
+    and KL to uniform of num_fake samples, and what as many real held-out stacks score. None: the callback's
+    stored sample count and noise seed, so the last checkpoint repeats the run's last validation."""
+    from gan_zoo.callbacks.stacked_modes import StackedModeCoverage
+    from gan_zoo.metrics.features import DigitClassifier
+    from gan_zoo.metrics.stacked_modes import StackedModeCounter, generated_modes, real_reference
+
+    stored = dict((trained.config.get("callbacks") or {}).get("stacked_modes") or {})
+    stored.pop("_target_", None)
+    defaults = StackedModeCoverage(**stored)  # the run's settings, with the callback's own defaults
+    num_samples = num_fake or defaults.num_samples
+    seed = defaults.seed if seed is None else seed
+    with torch.random.fork_rng(devices=[]):  # a first use trains the classifier: not from the caller's stream
+        classifier = DigitClassifier(output="logits", weights_path=defaults.weights_path)
+    counter = StackedModeCounter(classifier, defaults.batch_size)
+    with torch.no_grad():
+        fake = generated_modes(counter, trained.generate, trained.noise(num_samples, seed), batch_size)
+    reference = real_reference(counter, datamodule, num_samples, defaults.real_seed, trained.device)
+    return {**fake, **reference, "stacked_seed": seed}
+
+
+def has_image_metrics(metrics_config: Any) -> bool:
+    """Whether a metrics config computes anything (not metrics=none)."""
+    return bool(metrics_config and metrics_config.get("functions"))
 
 
 def metric_values(metrics_config: Any, num_fake: int, num_real: int) -> dict[str, Any]:
@@ -147,7 +176,7 @@ def fits_to_data(plain: dict[str, Any]) -> bool:
 
 def image_metrics_config(metrics_config: Any, where: str) -> Any:
     """metrics_config, unless it computes nothing (metrics=none)."""
-    if not metrics_config or not metrics_config.get("functions"):
+    if not has_image_metrics(metrics_config):
         raise ConfigError(f"{where} has no image metrics (metrics=none): nothing to compute; choose metrics=inception "
                           f"or metrics=digits")
     return metrics_config
@@ -230,14 +259,24 @@ def evaluate(trained: TrainedGAN, num_fake: int | None = None, num_real: int | N
     """Every metric that fits the run's data, with what it was measured on. seed None: the seeds the run's own
     validation used (its data.val_seed on toy data, the image metrics' seed on images), so the numbers of the last
     checkpoint repeat the run's last validation. Images only: `real` a folder whose images replace the run's real
-    data, `metrics` a metrics config (a conf/metrics option) replacing the run's own."""
+    data, `metrics` a metrics config (a conf/metrics option) replacing the run's own. Stacked digits also get
+    their mode coverage (evaluate_stacked; against the run's own data only), and a stacked-digits run trained
+    with metrics=none only that."""
     if not trained.is_image and (real is not None or metrics is not None):
         raise toy_run_refusal(trained, "real=" if real is not None else "metrics=")
     datamodule = build_data(trained) if real is None or not trained.is_image else None
+    given_seed = seed
     if seed is None:
         seed = IMAGE_SEED if trained.is_image else trained.module.val_seed
     if trained.is_image:
-        results = evaluate_images(trained, datamodule, num_fake, num_real, seed, batch_size, real, metrics)
+        stacked = isinstance(datamodule, StackedDigitSource)
+        results = {}
+        if not stacked or metrics is not None or has_image_metrics(trained.config.get("metrics")):
+            results = evaluate_images(trained, datamodule, num_fake, num_real, seed, batch_size, real, metrics)
+        if stacked:
+            results.update(evaluate_stacked(trained, datamodule, num_fake, given_seed, batch_size))
+            if "num_fake" not in results:  # mode coverage only: its noise seed is the one used
+                seed = results["stacked_seed"]
     else:
         results = evaluate_toy(trained, datamodule, num_fake, seed)
     return {"ckpt_path": str(trained.path.resolve()), "gen_iter": trained.gen_iter, "ema": trained.uses_ema,

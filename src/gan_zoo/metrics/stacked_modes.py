@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -21,6 +22,7 @@ from torch import Tensor
 from gan_zoo.errors import require
 
 if TYPE_CHECKING:
+    from gan_zoo.contracts import StackedDigitSource
     from gan_zoo.metrics.features import DigitClassifier
 
 CLASSES = 10  # digits per channel
@@ -104,3 +106,30 @@ class StackedModeCounter:
 
     def __call__(self, images: Tensor) -> StackedModes:
         return modes_of_labels(self.labels(images))
+
+
+def real_reference(counter: StackedModeCounter, data: StackedDigitSource, num_samples: int, seed: int,
+                   device: Any = "cpu") -> dict[str, float]:
+    """What the data itself scores, measured as generated samples are: `stacked_modes_real` and `stacked_kl_real`
+    of num_samples held-out stacks (drawn with seed), `stacked_kl_uniform` (E[KL] of as many uniform draws, the
+    floor), the classifier's accuracy on each channel of those stacks (`stacked_channel_accuracy_<c>`) and on all
+    three at once (`stacked_mode_accuracy`), and `stacked_num_samples`."""
+    images, truth = data.held_out_stacks(num_samples, seed)
+    predicted = counter.labels(images.to(device))
+    right = predicted == truth
+    real = modes_of_labels(predicted)
+    reference = {"stacked_modes_real": float(real.modes), "stacked_kl_real": real.kl,
+                 "stacked_kl_uniform": expected_uniform_kl(num_samples, CLASSES ** truth.shape[1]),
+                 "stacked_mode_accuracy": float(right.all(dim=1).double().mean()),
+                 "stacked_num_samples": float(num_samples)}
+    for channel, accuracy in enumerate(right.double().mean(dim=0).tolist()):
+        reference[f"stacked_channel_accuracy_{channel}"] = accuracy
+    return reference
+
+
+def generated_modes(counter: StackedModeCounter, generate: Callable[[Tensor], Tensor], noise: Tensor,
+                    batch_size: int) -> dict[str, float]:
+    """`stacked_modes` and `stacked_kl` of the images `generate` makes from noise, batch_size vectors at a time."""
+    labels = torch.cat([counter.labels(generate(z)) for z in noise.split(batch_size)])
+    fake = modes_of_labels(labels)
+    return {"stacked_modes": float(fake.modes), "stacked_kl": fake.kl}

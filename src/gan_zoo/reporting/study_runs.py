@@ -199,7 +199,7 @@ def read_evaluations(path: Path) -> tuple[dict[str, float], ...]:
     for entry in data["checkpoints"]:
         row = {"gen_iter": float(entry.get("gen_iter") or 0)}
         for key, value in entry.items():
-            if key in ("gen_iter", "seed", "num_fake", "num_real", "num_modes"):
+            if key in ("gen_iter", "seed", "num_fake", "num_real", "num_modes", "stacked_seed"):
                 continue
             if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
                 row[f"val/{key}"] = math.nan if value is None else float(value)
