@@ -25,6 +25,7 @@ import argparse
 import csv
 import fcntl
 import json
+import math
 import subprocess
 import sys
 import time
@@ -77,7 +78,8 @@ def write_summary(out: Path, datasets: list[str]) -> Path | None:
         return None
     ranks: dict[str, dict[str, int]] = {}
     for data, rows in tables.items():
-        ordered = sorted((name for name in METHODS if report_name(name) in rows),
+        ordered = sorted((name for name in METHODS if report_name(name) in rows
+                          and not math.isnan(reseeded(rows[report_name(name)]))),
                          key=lambda name: reseeded(rows[report_name(name)]))
         ranks[data] = {name: place for place, name in enumerate(ordered, start=1)}
     lines = ["| method | " + " | ".join(f"{data}: reseeded best (rank)" for data in tables) + " | mean rank | "
@@ -96,13 +98,18 @@ def write_summary(out: Path, datasets: list[str]) -> Path | None:
                 cells.append("–")
                 rhos.append("–")
                 continue
-            spread = f" ± {float(row['reseed_sd']):.2g}" if row.get("reseed_sd") else ""
-            cells.append(f"{reseeded(row):.3g}{spread} ({ranks[data][name]})")
+            if name not in ranks[data]:  # no value at all (every trial diverged): no rank
+                cells.append("–")
+            else:
+                spread = f" ± {float(row['reseed_sd']):.2g}" if row.get("reseed_sd") else ""
+                unseeded = "" if row.get("reseed_mean") else " †"  # its best trial: not reseeded yet
+                cells.append(f"{reseeded(row):.3g}{spread}{unseeded} ({ranks[data][name]})")
             rhos.append(f"{float(row['rho_median']):.2f}" if row.get("rho_median") else "–")
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {mean_rank(name):.1f} | " + " | ".join(rhos) + " |")
     lines += ["", "Reseeded best: the mean ± sd of the method's best trial re-run over the seeds, in each data set's "
               "metric (its <data>/study.md; lower is better); rank 1 is the lowest mean. Median ρ: over the "
-              "method's trials, Spearman's ρ between the critic's estimate and that metric."]
+              "method's trials, Spearman's ρ between the critic's estimate and that metric. † the best trial's value: "
+              "the method has no reseeds yet."]
     path = out / "summary.md"
     path.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -78,8 +78,8 @@ def evaluate_toy(trained: TrainedGAN, datamodule: Any, num_samples: int | None, 
     return results
 
 
-def evaluate_stacked(trained: TrainedGAN, datamodule: StackedDigitSource, num_fake: int | None, seed: int | None,
-                     batch_size: int) -> dict[str, Any]:
+def evaluate_stacked(trained: TrainedGAN, datamodule: StackedDigitSource, num_fake: int | None,
+                     seed: int | None) -> dict[str, Any]:
     """Stacked-digit mode coverage (Metz et al. 2017; VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al. 2018) as
     the run's StackedModeCoverage callback measures it (gan_zoo.metrics.stacked_modes): modes covered (of 1,000)
     and KL to uniform of num_fake samples, and what as many real held-out stacks score. None: the callback's
@@ -97,7 +97,8 @@ def evaluate_stacked(trained: TrainedGAN, datamodule: StackedDigitSource, num_fa
         classifier = DigitClassifier(output="logits", weights_path=defaults.weights_path)
     counter = StackedModeCounter(classifier, defaults.batch_size)
     with torch.no_grad():
-        fake = generated_modes(counter, trained.generate, trained.noise(num_samples, seed), batch_size)
+        # in the callback's batches, as its validation generated them
+        fake = generated_modes(counter, trained.generate, trained.noise(num_samples, seed), defaults.batch_size)
     reference = real_reference(counter, datamodule, num_samples, defaults.real_seed, trained.device)
     return {**fake, **reference, "stacked_seed": seed}
 
@@ -274,7 +275,7 @@ def evaluate(trained: TrainedGAN, num_fake: int | None = None, num_real: int | N
         if not stacked or metrics is not None or has_image_metrics(trained.config.get("metrics")):
             results = evaluate_images(trained, datamodule, num_fake, num_real, seed, batch_size, real, metrics)
         if stacked:
-            results.update(evaluate_stacked(trained, datamodule, num_fake, given_seed, batch_size))
+            results.update(evaluate_stacked(trained, datamodule, num_fake, given_seed))
             if "num_fake" not in results:  # mode coverage only: its noise seed is the one used
                 seed = results["stacked_seed"]
     else:
